@@ -1,0 +1,32 @@
+//! Exit codes, decided in one place: 0 success, 1 a negative verdict, 2 bad usage or
+//! unreadable input, 3 an internal error.
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ExitStatus {
+    Success,
+    /// The command worked and its answer is "no" (invalid chain, lint errors...).
+    #[allow(dead_code)] // the judging verbs (verify, lint, probe) return it
+    Negative,
+    /// The user's input could not be used.
+    BadInput,
+    /// Something failed that is not the user's doing.
+    Internal,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(match status {
+            ExitStatus::Success => 0,
+            ExitStatus::Negative => 1,
+            ExitStatus::BadInput => 2,
+            ExitStatus::Internal => 3,
+        })
+    }
+}
+
+/// An error caused by what the user gave us, as opposed to an internal failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct BadInput(pub(crate) String);

@@ -1,0 +1,31 @@
+//! `mutual`: the binary. Parsing, dispatch and exit codes; the work is in the libraries.
+
+mod cli;
+mod commands;
+mod exit;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{BadInput, ExitStatus};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => commands::inspect::run(&args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            eprintln!("mutual: {error:#}");
+            if error.downcast_ref::<BadInput>().is_some() {
+                ExitStatus::BadInput.into()
+            } else {
+                ExitStatus::Internal.into()
+            }
+        }
+    }
+}
