@@ -90,7 +90,8 @@ impl Certificate {
     pub(crate) fn from_parsed(cert: &X509Certificate<'_>, now: OffsetDateTime) -> Self {
         let tbs = &cert.tbs_certificate;
         let der = cert.as_raw().to_vec();
-        let extensions: Vec<Extension> = tbs.extensions().iter().map(Extension::from_x509).collect();
+        let extensions: Vec<Extension> =
+            tbs.extensions().iter().map(Extension::from_x509).collect();
         let self_issued = tbs.subject.as_raw() == tbs.issuer.as_raw();
         let self_check = self_issued.then(|| {
             signature::check(
@@ -101,7 +102,10 @@ impl Certificate {
             )
         });
         // When we cannot check the algorithm, self-issued is the best evidence we have.
-        let self_signed = matches!(self_check, Some(SignatureCheck::Valid | SignatureCheck::Unsupported));
+        let self_signed = matches!(
+            self_check,
+            Some(SignatureCheck::Valid | SignatureCheck::Unsupported)
+        );
         let purpose = PurposeFacts::from_extensions(&extensions, self_signed).assess(false);
         let validity = Validity::new(
             tbs.validity.not_before.to_datetime(),
@@ -111,7 +115,9 @@ impl Certificate {
         let mut certificate = Certificate {
             version: tbs.version.0 + 1,
             serial: serial_hex(tbs.raw_serial()),
-            signature_algorithm: Algorithm::from_oid(cert.signature_algorithm.algorithm.to_id_string()),
+            signature_algorithm: Algorithm::from_oid(
+                cert.signature_algorithm.algorithm.to_id_string(),
+            ),
             issuer: DistinguishedName::from_x509(&tbs.issuer),
             subject: DistinguishedName::from_x509(&tbs.subject),
             validity,
@@ -195,15 +201,23 @@ impl Certificate {
         }
         if kind == PurposeKind::Unusable {
             let ku = self.extensions.iter().find_map(|e| match &e.value {
-                ExtensionValue::KeyUsage { usages } => {
-                    Some(usages.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", "))
-                }
+                ExtensionValue::KeyUsage { usages } => Some(
+                    usages
+                        .iter()
+                        .map(|u| u.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
                 _ => None,
             });
             let eku = self.extensions.iter().find_map(|e| match &e.value {
-                ExtensionValue::ExtendedKeyUsage { purposes } => {
-                    Some(purposes.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "))
-                }
+                ExtensionValue::ExtendedKeyUsage { purposes } => Some(
+                    purposes
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
                 _ => None,
             });
             found.push(Finding::KeyUsageContradictsEku {
@@ -211,9 +225,10 @@ impl Certificate {
                 eku: eku.unwrap_or_else(|| "(absent)".to_owned()),
             });
         }
-        let ca_flag = self.extensions.iter().any(|e| {
-            matches!(e.value, ExtensionValue::BasicConstraints { ca: true, .. })
-        });
+        let ca_flag = self
+            .extensions
+            .iter()
+            .any(|e| matches!(e.value, ExtensionValue::BasicConstraints { ca: true, .. }));
         if ca_flag {
             if !is_ca {
                 found.push(Finding::LeafMarkedCa {
@@ -246,10 +261,12 @@ impl Certificate {
                         oid: extension.oid.clone(),
                     });
                 }
-                ExtensionValue::Malformed { error, .. } => found.push(Finding::MalformedExtension {
-                    name: extension.name.clone(),
-                    error: error.clone(),
-                }),
+                ExtensionValue::Malformed { error, .. } => {
+                    found.push(Finding::MalformedExtension {
+                        name: extension.name.clone(),
+                        error: error.clone(),
+                    })
+                }
                 _ => {}
             }
         }

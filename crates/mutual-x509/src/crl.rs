@@ -37,7 +37,10 @@ pub struct RevokedEntry {
     pub revoked_at: OffsetDateTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
-    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub invalidity_date: Option<OffsetDateTime>,
 }
 
@@ -58,7 +61,9 @@ impl Crl {
         Ok(Crl {
             version: crl.version().map_or(1, |v| v.0 + 1),
             issuer: DistinguishedName::from_x509(crl.issuer()),
-            signature_algorithm: Algorithm::from_oid(crl.signature_algorithm.algorithm.to_id_string()),
+            signature_algorithm: Algorithm::from_oid(
+                crl.signature_algorithm.algorithm.to_id_string(),
+            ),
             this_update: crl.last_update().to_datetime(),
             next_update,
             stale: next_update.is_some_and(|next| next < now),

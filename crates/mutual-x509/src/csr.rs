@@ -44,9 +44,12 @@ impl Csr {
         let requested_extensions: Vec<Extension> = info
             .iter_attributes()
             .filter_map(|attr| match attr.parsed_attribute() {
-                x509_parser::cri_attributes::ParsedCriAttribute::ExtensionRequest(req) => {
-                    Some(req.extensions.iter().map(Extension::from_x509).collect::<Vec<_>>())
-                }
+                x509_parser::cri_attributes::ParsedCriAttribute::ExtensionRequest(req) => Some(
+                    req.extensions
+                        .iter()
+                        .map(Extension::from_x509)
+                        .collect::<Vec<_>>(),
+                ),
                 _ => None,
             })
             .flatten()

@@ -6,7 +6,9 @@
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("is empty; expected a certificate, CSR, CRL, PKCS#7, PKCS#12 or private key in PEM or DER")]
+    #[error(
+        "is empty; expected a certificate, CSR, CRL, PKCS#7, PKCS#12 or private key in PEM or DER"
+    )]
     Empty,
 
     #[error("is {size} bytes; the limit is {limit} bytes, and no certificate object comes near it")]
@@ -32,7 +34,9 @@ pub enum DecodeError {
     #[error("is not a valid DER {what}: {detail}")]
     Der { what: &'static str, detail: String },
 
-    #[error("has {count} bytes of trailing data after the DER {what}; expected the input to end there")]
+    #[error(
+        "has {count} bytes of trailing data after the DER {what}; expected the input to end there"
+    )]
     TrailingData { what: &'static str, count: usize },
 
     #[error(
@@ -73,7 +77,9 @@ impl DecodeError {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PemProblem {
-    #[error("`-----BEGIN {label}-----` has no matching `-----END {label}-----` (the file looks truncated)")]
+    #[error(
+        "`-----BEGIN {label}-----` has no matching `-----END {label}-----` (the file looks truncated)"
+    )]
     MissingEnd { label: String },
 
     #[error("`-----END {found}-----` closes a block that began as `-----BEGIN {expected}-----`")]

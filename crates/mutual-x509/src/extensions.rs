@@ -24,21 +24,42 @@ pub struct Extension {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExtensionValue {
-    SubjectAltName { names: Vec<GeneralName> },
-    IssuerAltName { names: Vec<GeneralName> },
-    KeyUsage { usages: Vec<KeyUsageBit> },
-    ExtendedKeyUsage { purposes: Vec<Eku> },
-    BasicConstraints { ca: bool, path_len: Option<u32> },
-    SubjectKeyIdentifier { key_id: String },
+    SubjectAltName {
+        names: Vec<GeneralName>,
+    },
+    IssuerAltName {
+        names: Vec<GeneralName>,
+    },
+    KeyUsage {
+        usages: Vec<KeyUsageBit>,
+    },
+    ExtendedKeyUsage {
+        purposes: Vec<Eku>,
+    },
+    BasicConstraints {
+        ca: bool,
+        path_len: Option<u32>,
+    },
+    SubjectKeyIdentifier {
+        key_id: String,
+    },
     AuthorityKeyIdentifier {
         key_id: Option<String>,
         issuer: Vec<GeneralName>,
         serial: Option<String>,
     },
-    AuthorityInfoAccess { access: Vec<AccessDescription> },
-    SubjectInfoAccess { access: Vec<AccessDescription> },
-    CrlDistributionPoints { points: Vec<DistributionPoint> },
-    CertificatePolicies { policies: Vec<Policy> },
+    AuthorityInfoAccess {
+        access: Vec<AccessDescription>,
+    },
+    SubjectInfoAccess {
+        access: Vec<AccessDescription>,
+    },
+    CrlDistributionPoints {
+        points: Vec<DistributionPoint>,
+    },
+    CertificatePolicies {
+        policies: Vec<Policy>,
+    },
     NameConstraints {
         permitted: Vec<GeneralName>,
         excluded: Vec<GeneralName>,
@@ -47,15 +68,31 @@ pub enum ExtensionValue {
         require_explicit_policy: Option<u32>,
         inhibit_policy_mapping: Option<u32>,
     },
-    InhibitAnyPolicy { skip_certs: u32 },
-    SignedCertificateTimestamps { count: usize, timestamps: Vec<Sct> },
-    CrlNumber { number: String },
-    ReasonCode { reason: String },
-    NetscapeCertType { types: Vec<&'static str> },
+    InhibitAnyPolicy {
+        skip_certs: u32,
+    },
+    SignedCertificateTimestamps {
+        count: usize,
+        timestamps: Vec<Sct>,
+    },
+    CrlNumber {
+        number: String,
+    },
+    ReasonCode {
+        reason: String,
+    },
+    NetscapeCertType {
+        types: Vec<&'static str>,
+    },
     /// An extension this decoder does not know; its value in hex.
-    Unknown { value_hex: String },
+    Unknown {
+        value_hex: String,
+    },
     /// A known extension whose value does not decode.
-    Malformed { error: String, value_hex: String },
+    Malformed {
+        error: String,
+        value_hex: String,
+    },
 }
 
 /// A GeneralName (RFC 5280 §4.2.1.6); `type` and `value` in JSON.
@@ -143,6 +180,7 @@ pub enum KeyUsageBit {
     DataEncipherment,
     KeyAgreement,
     KeyCertSign,
+    #[serde(rename = "cRLSign")]
     CrlSign,
     EncipherOnly,
     DecipherOnly,
@@ -460,7 +498,10 @@ mod tests {
     #[test]
     fn renders_ip_addresses_and_constraints() {
         assert_eq!(ip_to_string(&[127, 0, 0, 1]), "127.0.0.1");
-        assert_eq!(ip_to_string(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), "::1");
+        assert_eq!(
+            ip_to_string(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            "::1"
+        );
         assert_eq!(ip_to_string(&[10, 0, 0, 0, 255, 0, 0, 0]), "10.0.0.0/8");
         assert_eq!(ip_to_string(&[1, 2, 3]), "invalid (3 bytes: 010203)");
     }

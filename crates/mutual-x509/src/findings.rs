@@ -7,20 +7,48 @@ use crate::diagnosis::{Diagnosis, Severity};
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
-    ServerWithoutSan { common_name: Option<String> },
-    ClientWithDnsSan { names: Vec<String> },
+    ServerWithoutSan {
+        common_name: Option<String>,
+    },
+    ClientWithDnsSan {
+        names: Vec<String>,
+    },
     ServerAndClientEku,
-    KeyUsageContradictsEku { key_usage: String, eku: String },
-    LeafMarkedCa { reason: String },
+    KeyUsageContradictsEku {
+        key_usage: String,
+        eku: String,
+    },
+    LeafMarkedCa {
+        reason: String,
+    },
     SelfSignedLeaf,
-    Expired { not_after: String, relative: String },
-    NotYetValid { not_before: String, relative: String },
-    UnknownCriticalExtension { oid: String },
-    MalformedExtension { name: String, error: String },
-    NegativeSerial { serial: String },
-    SerialTooLong { octets: usize },
+    Expired {
+        not_after: String,
+        relative: String,
+    },
+    NotYetValid {
+        not_before: String,
+        relative: String,
+    },
+    UnknownCriticalExtension {
+        oid: String,
+    },
+    MalformedExtension {
+        name: String,
+        error: String,
+    },
+    NegativeSerial {
+        serial: String,
+    },
+    SerialTooLong {
+        octets: usize,
+    },
     ZeroSerial,
-    NameNotWellEncoded { field: &'static str, attribute: String, string_type: &'static str },
+    NameNotWellEncoded {
+        field: &'static str,
+        attribute: String,
+        string_type: &'static str,
+    },
     SelfSignatureInvalid,
 }
 

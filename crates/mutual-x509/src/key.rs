@@ -48,8 +48,15 @@ const ED25519: &str = "1.3.101.112";
 impl PrivateKey {
     /// Describes a key from its PEM label (or `PRIVATE KEY` for DER PKCS#8), the DER and
     /// the PEM headers.
-    pub fn describe(label: &str, der: &[u8], headers: &[(String, String)]) -> Result<Self, DecodeError> {
-        if headers.iter().any(|(k, v)| k == "Proc-Type" && v.contains("ENCRYPTED")) {
+    pub fn describe(
+        label: &str,
+        der: &[u8],
+        headers: &[(String, String)],
+    ) -> Result<Self, DecodeError> {
+        if headers
+            .iter()
+            .any(|(k, v)| k == "Proc-Type" && v.contains("ENCRYPTED"))
+        {
             let cipher = headers
                 .iter()
                 .find(|(k, _)| k == "DEK-Info")
@@ -60,7 +67,9 @@ impl PrivateKey {
                 algorithm: label.strip_suffix(" PRIVATE KEY").map(str::to_owned),
                 bits: None,
                 curve: None,
-                encryption: Some(format!("legacy PEM encryption ({cipher}, MD5 key derivation)")),
+                encryption: Some(format!(
+                    "legacy PEM encryption ({cipher}, MD5 key derivation)"
+                )),
                 public_key: None,
             });
         }
@@ -70,10 +79,15 @@ impl PrivateKey {
         };
         match label {
             "PRIVATE KEY" => describe_pkcs8(der).ok_or_else(|| bad("not a PKCS#8 PrivateKeyInfo")),
-            "RSA PRIVATE KEY" => describe_pkcs1(der).ok_or_else(|| bad("not a PKCS#1 RSAPrivateKey")),
-            "EC PRIVATE KEY" => describe_sec1(der, None).ok_or_else(|| bad("not a SEC 1 ECPrivateKey")),
-            "ENCRYPTED PRIVATE KEY" => describe_encrypted(der)
-                .ok_or_else(|| bad("not a PKCS#8 EncryptedPrivateKeyInfo")),
+            "RSA PRIVATE KEY" => {
+                describe_pkcs1(der).ok_or_else(|| bad("not a PKCS#1 RSAPrivateKey"))
+            }
+            "EC PRIVATE KEY" => {
+                describe_sec1(der, None).ok_or_else(|| bad("not a SEC 1 ECPrivateKey"))
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                describe_encrypted(der).ok_or_else(|| bad("not a PKCS#8 EncryptedPrivateKeyInfo"))
+            }
             _ => Err(bad("unknown key type")),
         }
     }
@@ -265,7 +279,10 @@ pub(crate) fn describe_encryption_algorithm(algorithm_identifier: &[u8]) -> Stri
             // PBKDF2-params ::= SEQUENCE { salt, iterationCount, keyLength?, prf? }
             if let Some(kdf_params) = kdf_fields.get(1).and_then(|p| tlv::children(p.value).ok()) {
                 if let Some(count) = kdf_params.get(1).filter(|t| t.tag == INTEGER) {
-                    let iterations = count.value.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+                    let iterations = count
+                        .value
+                        .iter()
+                        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
                     detail.push_str(&format!(", {iterations} iterations"));
                 }
                 let prf = kdf_params
@@ -273,7 +290,10 @@ pub(crate) fn describe_encryption_algorithm(algorithm_identifier: &[u8]) -> Stri
                     .skip(2)
                     .find(|t| t.tag == SEQUENCE)
                     .and_then(|t| tlv::children(t.value).ok())
-                    .and_then(|f| f.first().map(|o| oids::name_or_oid(&tlv::oid_to_string(o.value))))
+                    .and_then(|f| {
+                        f.first()
+                            .map(|o| oids::name_or_oid(&tlv::oid_to_string(o.value)))
+                    })
                     .unwrap_or_else(|| "hmacWithSHA1".to_owned());
                 detail.push_str(&format!(", {prf}"));
             }
@@ -282,4 +302,3 @@ pub(crate) fn describe_encryption_algorithm(algorithm_identifier: &[u8]) -> Stri
     };
     describe().unwrap_or_else(|| "unrecognised encryption algorithm".to_owned())
 }
-

@@ -31,8 +31,8 @@ pub use csr::Csr;
 pub use diagnosis::{Diagnosis, Evidence, Severity};
 pub use error::{DecodeError, PemProblem};
 pub use extensions::{
-    AccessDescription, DistributionPoint, Eku, Extension, ExtensionValue, GeneralName,
-    KeyUsageBit, Policy, Sct,
+    AccessDescription, DistributionPoint, Eku, Extension, ExtensionValue, GeneralName, KeyUsageBit,
+    Policy, Sct,
 };
 pub use findings::Finding;
 pub use key::{KeyFormat, PrivateKey};

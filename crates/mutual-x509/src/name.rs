@@ -87,7 +87,11 @@ fn decode_value(attr: &AttributeTypeAndValue<'_>) -> (String, &'static str, bool
         Tag::NumericString => utf8(data, "NumericString"),
         Tag::VisibleString => utf8(data, "VisibleString"),
         // T.61 is close enough to Latin-1 for the names found in the wild.
-        Tag::TeletexString => (data.iter().map(|&b| char::from(b)).collect(), "TeletexString", true),
+        Tag::TeletexString => (
+            data.iter().map(|&b| char::from(b)).collect(),
+            "TeletexString",
+            true,
+        ),
         Tag::BmpString => {
             let units: Vec<u16> = data
                 .chunks(2)
@@ -139,7 +143,6 @@ fn rfc4514_pair(attr: &AttributeTypeAndValue<'_>) -> String {
     format!("{key}={}", escape(&value))
 }
 
-
 /// RFC 4514 §2.4 escaping.
 fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -170,5 +173,4 @@ mod tests {
         assert_eq!(escape(" lead and trail "), "\\ lead and trail\\ ");
         assert_eq!(escape("Acme \"Internal\""), "Acme \\\"Internal\\\"");
     }
-
 }

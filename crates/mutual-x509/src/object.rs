@@ -90,13 +90,17 @@ fn decode_pem_block(block: &pem::PemBlock, options: &DecodeOptions) -> Result<Ob
     let der = block.der.as_slice();
     let now = options.now;
     Ok(match block.label.as_str() {
-        "CERTIFICATE" | "X509 CERTIFICATE" => Object::Certificate(Box::new(Certificate::from_der(der, now)?)),
+        "CERTIFICATE" | "X509 CERTIFICATE" => {
+            Object::Certificate(Box::new(Certificate::from_der(der, now)?))
+        }
         // openssl's TRUSTED CERTIFICATE: a certificate followed by trust settings.
         "TRUSTED CERTIFICATE" => {
             let (cert, _) = tlv::read(der)?;
             Object::Certificate(Box::new(Certificate::from_der(cert.raw, now)?))
         }
-        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Object::CertificateRequest(Box::new(Csr::from_der(der)?)),
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+            Object::CertificateRequest(Box::new(Csr::from_der(der)?))
+        }
         "X509 CRL" => Object::Crl(Box::new(Crl::from_der(der, now)?)),
         "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA" => Object::Pkcs7(Pkcs7::from_der(der, now)?),
         "PKCS12" => Object::Pkcs12(Pkcs12::from_der(der, options.password.as_deref(), now)?),
@@ -143,7 +147,9 @@ fn decode_der(der: &[u8], options: &DecodeOptions) -> Result<Object, DecodeError
 
 fn sniff(der: &[u8]) -> Result<DerKind, DecodeError> {
     if der.first() != Some(&SEQUENCE) {
-        return Err(DecodeError::Unrecognized { found: describe_bytes(der) });
+        return Err(DecodeError::Unrecognized {
+            found: describe_bytes(der),
+        });
     }
     let (outer, _) = tlv::read(der).map_err(|e| DecodeError::Der {
         what: "object (it starts like DER but does not parse)",
@@ -185,7 +191,9 @@ fn sniff_signed(tbs: &tlv::Tlv<'_>) -> DerKind {
         // CSR: version, subject, SubjectPublicKeyInfo, [0] attributes.
         [INTEGER, SEQUENCE, SEQUENCE, 0xa0] => DerKind::Csr,
         // CRL: (version,) algorithm, issuer, thisUpdate (a Time).
-        [INTEGER, SEQUENCE, SEQUENCE, 0x17 | 0x18, ..] | [SEQUENCE, SEQUENCE, 0x17 | 0x18, ..] => DerKind::Crl,
+        [INTEGER, SEQUENCE, SEQUENCE, 0x17 | 0x18, ..] | [SEQUENCE, SEQUENCE, 0x17 | 0x18, ..] => {
+            DerKind::Crl
+        }
         _ => DerKind::Certificate,
     }
 }

@@ -33,7 +33,10 @@ const NAMES: &[(&str, &str)] = &[
     ("1.2.840.113549.1.1.14", "sha224WithRSAEncryption"),
     ("1.2.840.113549.1.1.4", "md5WithRSAEncryption"),
     ("1.2.840.113549.1.1.5", "sha1WithRSAEncryption"),
-    ("1.2.840.113549.1.12.1.3", "pbeWithSHA1And3-KeyTripleDES-CBC"),
+    (
+        "1.2.840.113549.1.12.1.3",
+        "pbeWithSHA1And3-KeyTripleDES-CBC",
+    ),
     ("1.2.840.113549.1.12.1.6", "pbeWithSHA1And40BitRC2-CBC"),
     ("1.2.840.113549.1.5.12", "PBKDF2"),
     ("1.2.840.113549.1.5.13", "PBES2"),
@@ -51,9 +54,15 @@ const NAMES: &[(&str, &str)] = &[
     ("1.3.6.1.4.1.11129.2.4.2", "CT Precertificate SCTs"),
     ("1.3.6.1.4.1.11129.2.4.3", "CT Precertificate Poison"),
     ("1.3.6.1.4.1.11591.4.11", "scrypt"),
-    ("1.3.6.1.4.1.311.20.2", "Microsoft Certificate Template Name"),
+    (
+        "1.3.6.1.4.1.311.20.2",
+        "Microsoft Certificate Template Name",
+    ),
     ("1.3.6.1.4.1.311.20.2.2", "Microsoft Smartcard Login"),
-    ("1.3.6.1.4.1.311.20.2.3", "Microsoft Universal Principal Name"),
+    (
+        "1.3.6.1.4.1.311.20.2.3",
+        "Microsoft Universal Principal Name",
+    ),
     ("1.3.6.1.4.1.311.21.7", "Microsoft Certificate Template"),
     ("1.3.6.1.4.1.311.60.2.1.1", "jurisdictionL"),
     ("1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"),
@@ -128,7 +137,12 @@ mod tests {
     #[test]
     fn table_is_sorted_and_unique() {
         for pair in NAMES.windows(2) {
-            assert!(pair[0].0 < pair[1].0, "{} must sort before {}", pair[0].0, pair[1].0);
+            assert!(
+                pair[0].0 < pair[1].0,
+                "{} must sort before {}",
+                pair[0].0,
+                pair[1].0
+            );
         }
     }
 

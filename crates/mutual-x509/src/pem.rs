@@ -22,62 +22,71 @@ pub fn looks_like_pem(bytes: &[u8]) -> bool {
     bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
+/// A block whose BEGIN line has been read but not yet its END line.
+struct OpenBlock {
+    label: String,
+    line: usize,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
 /// Reads every PEM block. Errors name the line they concern.
 pub fn parse(bytes: &[u8]) -> Result<Vec<PemBlock>, DecodeError> {
     let text = String::from_utf8_lossy(bytes);
     let mut blocks = Vec::new();
-    let mut open: Option<(String, usize, Vec<(String, String)>, String)> = None;
+    let mut open: Option<OpenBlock> = None;
     for (index, raw_line) in text.lines().enumerate() {
         let line_no = index + 1;
         let line = raw_line.trim();
-        match open.as_mut() {
-            None => {
-                if let Some(label) = boundary(line, "-----BEGIN ") {
-                    open = Some((label.to_owned(), line_no, Vec::new(), String::new()));
-                }
+        let Some(block) = open.as_mut() else {
+            if let Some(label) = boundary(line, "-----BEGIN ") {
+                open = Some(OpenBlock {
+                    label: label.to_owned(),
+                    line: line_no,
+                    headers: Vec::new(),
+                    body: String::new(),
+                });
             }
-            Some((label, begin_line, headers, body)) => {
-                if let Some(end_label) = boundary(line, "-----END ") {
-                    if end_label != label {
-                        return Err(DecodeError::Pem {
-                            line: line_no,
-                            problem: PemProblem::MismatchedEnd {
-                                expected: label.clone(),
-                                found: end_label.to_owned(),
-                            },
-                        });
-                    }
-                    let der = decode_body(label, body, *begin_line)?;
-                    blocks.push(PemBlock {
-                        label: std::mem::take(label),
-                        headers: std::mem::take(headers),
-                        der,
-                        line: *begin_line,
-                    });
-                    open = None;
-                } else if let Some(begin) = boundary(line, "-----BEGIN ") {
-                    // A new BEGIN before the END: the first block was cut off.
-                    let _ = begin;
-                    return Err(DecodeError::Pem {
-                        line: *begin_line,
-                        problem: PemProblem::MissingEnd {
-                            label: label.clone(),
-                        },
-                    });
-                } else if body.is_empty() && line.contains(':') {
-                    if let Some((name, value)) = line.split_once(':') {
-                        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-                    }
-                } else {
-                    body.push_str(line);
-                }
+            continue;
+        };
+        if let Some(end_label) = boundary(line, "-----END ") {
+            if end_label != block.label {
+                return Err(DecodeError::Pem {
+                    line: line_no,
+                    problem: PemProblem::MismatchedEnd {
+                        expected: block.label.clone(),
+                        found: end_label.to_owned(),
+                    },
+                });
             }
+            let der = decode_body(&block.label, &block.body, block.line)?;
+            blocks.push(PemBlock {
+                label: std::mem::take(&mut block.label),
+                headers: std::mem::take(&mut block.headers),
+                der,
+                line: block.line,
+            });
+            open = None;
+        } else if boundary(line, "-----BEGIN ").is_some() {
+            // A new BEGIN before the END: the first block was cut off.
+            return Err(DecodeError::Pem {
+                line: block.line,
+                problem: PemProblem::MissingEnd {
+                    label: block.label.clone(),
+                },
+            });
+        } else if let Some((name, value)) = line.split_once(':').filter(|_| block.body.is_empty()) {
+            block
+                .headers
+                .push((name.trim().to_owned(), value.trim().to_owned()));
+        } else {
+            block.body.push_str(line);
         }
     }
-    if let Some((label, line, _, _)) = open {
+    if let Some(block) = open {
         return Err(DecodeError::Pem {
-            line,
-            problem: PemProblem::MissingEnd { label },
+            line: block.line,
+            problem: PemProblem::MissingEnd { label: block.label },
         });
     }
     Ok(blocks)
@@ -140,7 +149,10 @@ mod tests {
         let text = "subject=CN = a\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\nnoise\n-----BEGIN X509 CRL-----\r\nBAUG\r\n-----END X509 CRL-----\r\n";
         let blocks = parse(text.as_bytes()).expect("two blocks");
         assert_eq!(blocks.len(), 2);
-        assert_eq!((blocks[0].label.as_str(), blocks[0].line), ("CERTIFICATE", 2));
+        assert_eq!(
+            (blocks[0].label.as_str(), blocks[0].line),
+            ("CERTIFICATE", 2)
+        );
         assert_eq!(blocks[0].der, vec![1, 2, 3]);
         assert_eq!((blocks[1].label.as_str(), blocks[1].line), ("X509 CRL", 6));
         assert_eq!(blocks[1].der, vec![4, 5, 6]);
@@ -150,7 +162,10 @@ mod tests {
     fn keeps_legacy_headers() {
         let text = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAQID\n-----END RSA PRIVATE KEY-----\n";
         let blocks = parse(text.as_bytes()).expect("one block");
-        assert_eq!(blocks[0].headers[0], ("Proc-Type".into(), "4,ENCRYPTED".into()));
+        assert_eq!(
+            blocks[0].headers[0],
+            ("Proc-Type".into(), "4,ENCRYPTED".into())
+        );
         assert_eq!(blocks[0].der, vec![1, 2, 3]);
     }
 
@@ -163,12 +178,15 @@ mod tests {
 
     #[test]
     fn refuses_bad_base64_and_mismatched_ends() {
-        let err = parse(b"-----BEGIN CERTIFICATE-----\nAQ*D\n-----END CERTIFICATE-----\n").unwrap_err();
+        let err =
+            parse(b"-----BEGIN CERTIFICATE-----\nAQ*D\n-----END CERTIFICATE-----\n").unwrap_err();
         assert_eq!(err.code(), "pem_bad_base64");
         assert!(err.to_string().contains("'*'"), "{err}");
-        let err = parse(b"-----BEGIN CERTIFICATE-----\nAQI\n-----END CERTIFICATE-----\n").unwrap_err();
+        let err =
+            parse(b"-----BEGIN CERTIFICATE-----\nAQI\n-----END CERTIFICATE-----\n").unwrap_err();
         assert_eq!(err.code(), "pem_bad_base64");
-        let err = parse(b"-----BEGIN CERTIFICATE-----\nAQID\n-----END X509 CRL-----\n").unwrap_err();
+        let err =
+            parse(b"-----BEGIN CERTIFICATE-----\nAQID\n-----END X509 CRL-----\n").unwrap_err();
         assert_eq!(err.code(), "pem_mismatched_end");
         let err = parse(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n").unwrap_err();
         assert_eq!(err.code(), "pem_empty_block");

@@ -67,12 +67,18 @@ pub(crate) fn looks_like_pfx(der: &[u8]) -> bool {
 impl Pkcs12 {
     /// Decodes with `password`; without one, the empty password is tried (passwordless
     /// bundles exist) and a clear "password required" comes back if it fails.
-    pub fn from_der(der: &[u8], password: Option<&str>, now: OffsetDateTime) -> Result<Self, DecodeError> {
+    pub fn from_der(
+        der: &[u8],
+        password: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Self, DecodeError> {
         let archive = p12_keystore::Pkcs12Archive::from_pkcs12(der, password.unwrap_or(""))
             .map_err(|error| classify(error, password.is_some()))?;
         let (mac, protection) = outer_protection(der);
         let legacy = mac.as_ref().is_some_and(|m| m.algorithm == "SHA1")
-            || protection.iter().any(|p| p.contains("RC2") || p.contains("TripleDES"));
+            || protection
+                .iter()
+                .any(|p| p.contains("RC2") || p.contains("TripleDES"));
 
         let mut certificates = Vec::new();
         for bag in &archive.certs {
@@ -84,10 +90,11 @@ impl Pkcs12 {
         }
         let mut keys = Vec::new();
         for bag in &archive.keys {
-            let description = key::describe_pkcs8(bag.key.as_der()).ok_or_else(|| DecodeError::Pkcs12 {
-                detail: "a key bag does not hold a PKCS#8 private key".to_owned(),
-                source: None,
-            })?;
+            let description =
+                key::describe_pkcs8(bag.key.as_der()).ok_or_else(|| DecodeError::Pkcs12 {
+                    detail: "a key bag does not hold a PKCS#8 private key".to_owned(),
+                    source: None,
+                })?;
             let local_key_id = bag.local_key_id.as_ref().map(|id| hex::lower(&id.0));
             let matches_certificate = description.public_key.as_ref().and_then(|public| {
                 certificates
@@ -137,17 +144,21 @@ fn outer_protection(der: &[u8]) -> (Option<MacInfo>, Vec<String>) {
         let digest_info = tlv::children(parts.first()?.value).ok()?;
         let algorithm = tlv::children(digest_info.first()?.value).ok()?;
         let oid = tlv::oid_to_string(algorithm.first().filter(|t| t.tag == OID)?.value);
-        let iterations = parts
-            .get(2)
-            .filter(|t| t.tag == INTEGER)
-            .map_or(1, |t| t.value.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)));
+        let iterations = parts.get(2).filter(|t| t.tag == INTEGER).map_or(1, |t| {
+            t.value
+                .iter()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        });
         Some(MacInfo {
             algorithm: oids::name_or_oid(&oid),
             iterations,
         })
     });
-    if let Some(safes) = fields.get(1).and_then(|auth_safe| content_octets(auth_safe)) {
-        for safe in tlv::children(&safes).unwrap_or_default() {
+    // AuthenticatedSafe ::= SEQUENCE OF ContentInfo, inside the authSafe's OCTET STRING.
+    if let Some(octets) = fields.get(1).and_then(content_octets)
+        && let Ok((safes, _)) = tlv::read(&octets)
+    {
+        for safe in tlv::children(safes.value).unwrap_or_default() {
             describe_safe(&safe, &mut protection);
         }
     }
@@ -178,15 +189,22 @@ fn describe_safe(safe: &tlv::Tlv<'_>, protection: &mut Vec<String>) {
             .and_then(|explicit| tlv::read(explicit.value).ok())
             .and_then(|(encrypted_data, _)| tlv::children(encrypted_data.value).ok())
             .and_then(|fields| fields.get(1).and_then(|eci| tlv::children(eci.value).ok()))
-            .and_then(|eci| eci.get(1).map(|alg| key::describe_encryption_algorithm(alg.raw)));
+            .and_then(|eci| {
+                eci.get(1)
+                    .map(|alg| key::describe_encryption_algorithm(alg.raw))
+            });
         if let Some(algorithm) = algorithm {
             protection.push(format!("certificates: {algorithm}"));
         }
     } else if kind == DATA {
+        // SafeContents ::= SEQUENCE OF SafeBag
         let Some(contents) = content_octets(safe) else {
             return;
         };
-        for bag in tlv::children(&contents).unwrap_or_default() {
+        let Ok((bags, _)) = tlv::read(&contents) else {
+            return;
+        };
+        for bag in tlv::children(bags.value).unwrap_or_default() {
             let Ok(bag_fields) = tlv::children(bag.value) else {
                 continue;
             };
@@ -200,7 +218,10 @@ fn describe_safe(safe: &tlv::Tlv<'_>, protection: &mut Vec<String>) {
                 .get(1)
                 .and_then(|explicit| tlv::read(explicit.value).ok())
                 .and_then(|(epki, _)| tlv::children(epki.value).ok())
-                .and_then(|f| f.first().map(|alg| key::describe_encryption_algorithm(alg.raw)));
+                .and_then(|f| {
+                    f.first()
+                        .map(|alg| key::describe_encryption_algorithm(alg.raw))
+                });
             if let Some(algorithm) = algorithm {
                 protection.push(format!("private key: {algorithm}"));
             }

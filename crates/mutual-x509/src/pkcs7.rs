@@ -50,7 +50,9 @@ impl Pkcs7 {
         };
         let kind = tlv::oid_to_string(content_type.value);
         if content_type.tag != OID || kind != SIGNED_DATA {
-            return Err(bad(format!("expected content type signedData ({SIGNED_DATA}); found {kind}")));
+            return Err(bad(format!(
+                "expected content type signedData ({SIGNED_DATA}); found {kind}"
+            )));
         }
         let (signed_data, _) = tlv::read(explicit.value)?;
         if signed_data.tag != SEQUENCE {

@@ -222,7 +222,10 @@ impl<'a> PurposeFacts<'a> {
                 false,
                 format!(
                     "EKU lists only {}, not {eku_name}",
-                    list.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+                    list.iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
         };
@@ -343,7 +346,10 @@ fn summary(kind: PurposeKind, ca: Option<CaRole>, usages: &[UsageVerdict]) -> St
     if matches!(kind, PurposeKind::RootCa | PurposeKind::IntermediateCa) {
         let leaf: Vec<&str> = usages.iter().filter(|v| v.allowed).map(|v| v.eku).collect();
         if !leaf.is_empty() && leaf.len() < Usage::ALL.len() {
-            text.push_str(&format!(" Its EKU limits what it vouches for to {}.", leaf.join(", ")));
+            text.push_str(&format!(
+                " Its EKU limits what it vouches for to {}.",
+                leaf.join(", ")
+            ));
         }
     }
     text
@@ -389,7 +395,10 @@ mod tests {
         let p = facts(None, Some(&ku), None).assess(false);
         assert_eq!(p.kind, PurposeKind::Unrestricted);
         assert!(p.allows(Usage::ServerAuth));
-        assert!(!p.allows(Usage::ClientAuth), "clientAuth needs digitalSignature or keyAgreement");
+        assert!(
+            !p.allows(Usage::ClientAuth),
+            "clientAuth needs digitalSignature or keyAgreement"
+        );
     }
 
     #[test]
@@ -398,8 +407,14 @@ mod tests {
         let server = eku(&[EKU_SERVER_AUTH]);
         let client = eku(&[EKU_CLIENT_AUTH]);
         let both = eku(&[EKU_SERVER_AUTH, EKU_CLIENT_AUTH]);
-        assert_eq!(facts(None, Some(&ku), Some(&server)).assess(false).kind, PurposeKind::Server);
-        assert_eq!(facts(None, Some(&ku), Some(&client)).assess(false).kind, PurposeKind::Client);
+        assert_eq!(
+            facts(None, Some(&ku), Some(&server)).assess(false).kind,
+            PurposeKind::Server
+        );
+        assert_eq!(
+            facts(None, Some(&ku), Some(&client)).assess(false).kind,
+            PurposeKind::Client
+        );
         assert_eq!(
             facts(None, Some(&ku), Some(&both)).assess(false).kind,
             PurposeKind::ServerAndClient
@@ -414,7 +429,10 @@ mod tests {
         assert_eq!(p.kind, PurposeKind::Unusable);
         assert!(p.summary.contains("MUST NOT be used for any purpose"));
         let reason = &p.usages[0].reason;
-        assert!(reason.contains("cRLSign") && reason.contains("digitalSignature"), "{reason}");
+        assert!(
+            reason.contains("cRLSign") && reason.contains("digitalSignature"),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -445,13 +463,22 @@ mod tests {
     fn ocsp_signer_and_any_eku() {
         let ku = [K::DigitalSignature];
         let ocsp = eku(&[EKU_OCSP_SIGNING]);
-        assert_eq!(facts(None, Some(&ku), Some(&ocsp)).assess(false).kind, PurposeKind::OcspSigning);
+        assert_eq!(
+            facts(None, Some(&ku), Some(&ocsp)).assess(false).kind,
+            PurposeKind::OcspSigning
+        );
         let any = eku(&[EKU_ANY]);
-        assert_eq!(facts(None, Some(&ku), Some(&any)).assess(false).kind, PurposeKind::Unrestricted);
+        assert_eq!(
+            facts(None, Some(&ku), Some(&any)).assess(false).kind,
+            PurposeKind::Unrestricted
+        );
     }
 
     #[test]
     fn empty_request_is_unspecified() {
-        assert_eq!(facts(None, None, None).assess(true).kind, PurposeKind::Unspecified);
+        assert_eq!(
+            facts(None, None, None).assess(true).kind,
+            PurposeKind::Unspecified
+        );
     }
 }

@@ -51,7 +51,7 @@ impl Out {
     }
 
     fn field(&mut self, name: &str, value: impl AsRef<str>) {
-        self.line(format!("{:<13}{}", format!("{name}:"), value.as_ref()));
+        self.line(format!("{:<12} {}", format!("{name}:"), value.as_ref()));
     }
 
     fn nested(&mut self, body: impl FnOnce(&mut Out)) {
@@ -107,7 +107,10 @@ fn certificate(out: &mut Out, cert: &Certificate) {
             ),
         );
         out.field("Public key", cert.public_key.summary());
-        out.field("SPKI pin", format!("sha256//{}", cert.public_key.spki_sha256));
+        out.field(
+            "SPKI pin",
+            format!("sha256//{}", cert.public_key.spki_sha256),
+        );
         out.field("Signature", cert.signature_algorithm.name.clone());
         out.field("Self-signed", if cert.self_signed { "yes" } else { "no" });
         extensions(out, "Extensions", &cert.extensions);
@@ -141,7 +144,10 @@ fn findings(out: &mut Out, findings: &[Diagnosis]) {
     out.line("Findings:");
     out.nested(|out| {
         for finding in findings {
-            out.line(format!("{} [{}] {}", finding.severity, finding.code, finding.message));
+            out.line(format!(
+                "{} [{}] {}",
+                finding.severity, finding.code, finding.message
+            ));
             out.nested(|out| {
                 for evidence in &finding.evidence {
                     out.line(format!("{}: {}", evidence.field, evidence.value));
@@ -169,7 +175,11 @@ fn extensions(out: &mut Out, title: &str, list: &[Extension]) {
     out.line(format!("{title}:"));
     out.nested(|out| {
         for extension in list {
-            let critical = if extension.critical { " (critical)" } else { "" };
+            let critical = if extension.critical {
+                " (critical)"
+            } else {
+                ""
+            };
             out.line(format!("{}{critical}:", extension.name));
             out.nested(|out| extension_value(out, &extension.value));
         }
@@ -192,7 +202,13 @@ fn extension_value(out: &mut Out, value: &ExtensionValue) {
         V::ExtendedKeyUsage { purposes } => out.line(
             purposes
                 .iter()
-                .map(|p| if p.name == p.oid { p.oid.clone() } else { format!("{} ({})", p.name, p.oid) })
+                .map(|p| {
+                    if p.name == p.oid {
+                        p.oid.clone()
+                    } else {
+                        format!("{} ({})", p.name, p.oid)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
@@ -202,7 +218,11 @@ fn extension_value(out: &mut Out, value: &ExtensionValue) {
             (false, _) => "CA:FALSE".to_owned(),
         }),
         V::SubjectKeyIdentifier { key_id } => out.line(key_id),
-        V::AuthorityKeyIdentifier { key_id, issuer, serial } => {
+        V::AuthorityKeyIdentifier {
+            key_id,
+            issuer,
+            serial,
+        } => {
             if let Some(id) = key_id {
                 out.line(format!("keyid:{id}"));
             }
@@ -237,7 +257,10 @@ fn extension_value(out: &mut Out, value: &ExtensionValue) {
                 }
             }
         }
-        V::NameConstraints { permitted, excluded } => {
+        V::NameConstraints {
+            permitted,
+            excluded,
+        } => {
             if !permitted.is_empty() {
                 out.line(format!("Permitted: {}", names(permitted)));
             }
@@ -267,12 +290,17 @@ fn extension_value(out: &mut Out, value: &ExtensionValue) {
         V::ReasonCode { reason } => out.line(reason),
         V::NetscapeCertType { types } => out.line(types.join(", ")),
         V::Unknown { value_hex } => out.line(format!("unknown extension, value {value_hex}")),
-        V::Malformed { error, value_hex } => out.line(format!("malformed ({error}), value {value_hex}")),
+        V::Malformed { error, value_hex } => {
+            out.line(format!("malformed ({error}), value {value_hex}"))
+        }
     }
 }
 
 fn request(out: &mut Out, csr: &Csr) {
-    out.line(format!("Certificate request: asks to become a {}", csr.purpose.kind.title()));
+    out.line(format!(
+        "Certificate request: asks to become a {}",
+        csr.purpose.kind.title()
+    ));
     out.nested(|out| {
         purpose(out, &csr.purpose, "Requests");
         out.field("Subject", name(&csr.subject));
@@ -284,7 +312,8 @@ fn request(out: &mut Out, csr: &Csr) {
                 csr.signature_algorithm.name,
                 match csr.signature {
                     SignatureCheck::Valid => "valid (the requester holds the private key)",
-                    SignatureCheck::Invalid => "INVALID: the request was altered or not signed by its key",
+                    SignatureCheck::Invalid =>
+                        "INVALID: the request was altered or not signed by its key",
                     SignatureCheck::Unsupported => "not checked (algorithm not supported)",
                 }
             ),
@@ -307,7 +336,10 @@ fn revocation_list(out: &mut Out, crl: &Crl) {
                 None => "none".to_owned(),
             },
         );
-        out.field("CRL number", crl.crl_number.clone().unwrap_or_else(|| "none".to_owned()));
+        out.field(
+            "CRL number",
+            crl.crl_number.clone().unwrap_or_else(|| "none".to_owned()),
+        );
         out.field("Signature", crl.signature_algorithm.name.clone());
         extensions(out, "Extensions", &crl.extensions);
         if !crl.revoked.is_empty() {
@@ -315,7 +347,11 @@ fn revocation_list(out: &mut Out, crl: &Crl) {
             out.nested(|out| {
                 for entry in &crl.revoked {
                     let reason = entry.reason.map(|r| format!(", {r}")).unwrap_or_default();
-                    out.line(format!("{} at {}{reason}", entry.serial, rfc3339(entry.revoked_at)));
+                    out.line(format!(
+                        "{} at {}{reason}",
+                        entry.serial,
+                        rfc3339(entry.revoked_at)
+                    ));
                 }
             });
         }
@@ -344,11 +380,18 @@ fn pkcs12(out: &mut Out, bundle: &Pkcs12) {
         "PKCS#12 bundle: {} certificate(s), {} private key(s){}",
         bundle.certificates.len(),
         bundle.keys.len(),
-        if bundle.legacy { ", legacy encryption" } else { "" }
+        if bundle.legacy {
+            ", legacy encryption"
+        } else {
+            ""
+        }
     ));
     out.nested(|out| {
         match &bundle.mac {
-            Some(mac) => out.field("MAC", format!("{}, {} iterations", mac.algorithm, mac.iterations)),
+            Some(mac) => out.field(
+                "MAC",
+                format!("{}, {} iterations", mac.algorithm, mac.iterations),
+            ),
             None => out.field("MAC", "none: anyone can alter this bundle undetected"),
         }
         for protection in &bundle.protection {
@@ -357,7 +400,11 @@ fn pkcs12(out: &mut Out, bundle: &Pkcs12) {
         for (index, key) in bundle.keys.iter().enumerate() {
             out.line(format!("Key bag {}: {}", index + 1, key.key.summary()));
             out.nested(|out| {
-                bag_attributes(out, key.friendly_name.as_deref(), key.local_key_id.as_deref());
+                bag_attributes(
+                    out,
+                    key.friendly_name.as_deref(),
+                    key.local_key_id.as_deref(),
+                );
                 out.field(
                     "Matches",
                     match key.matches_certificate {
@@ -370,7 +417,11 @@ fn pkcs12(out: &mut Out, bundle: &Pkcs12) {
         for (index, bag) in bundle.certificates.iter().enumerate() {
             out.line(format!("Certificate bag {}:", index + 1));
             out.nested(|out| {
-                bag_attributes(out, bag.friendly_name.as_deref(), bag.local_key_id.as_deref());
+                bag_attributes(
+                    out,
+                    bag.friendly_name.as_deref(),
+                    bag.local_key_id.as_deref(),
+                );
                 certificate(out, &bag.certificate);
             });
         }

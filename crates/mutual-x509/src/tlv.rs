@@ -94,7 +94,11 @@ pub(crate) fn length_octets(len: usize) -> Vec<u8> {
     if len < 0x80 {
         vec![len as u8]
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
         let mut out = vec![0x80 | bytes.len() as u8];
         out.extend(bytes);
         out
@@ -132,22 +136,34 @@ mod tests {
     fn reads_short_and_long_lengths() {
         let short = [0x04, 0x02, 0xaa, 0xbb, 0xff];
         let (tlv, rest) = read(&short).expect("short form");
-        assert_eq!((tlv.tag, tlv.value, rest), (0x04, &[0xaa, 0xbb][..], &[0xff][..]));
+        assert_eq!(
+            (tlv.tag, tlv.value, rest),
+            (0x04, &[0xaa, 0xbb][..], &[0xff][..])
+        );
 
         let mut long = vec![0x04, 0x81, 0x80];
         long.extend(std::iter::repeat_n(0u8, 0x80));
         let (tlv, rest) = read(&long).expect("long form");
-        assert_eq!((tlv.value.len(), rest.len(), tlv.raw.len()), (0x80, 0, 0x83));
+        assert_eq!(
+            (tlv.value.len(), rest.len(), tlv.raw.len()),
+            (0x80, 0, 0x83)
+        );
     }
 
     #[test]
     fn refuses_what_der_forbids() {
         assert_eq!(read(&[]).unwrap_err(), TlvError::Truncated);
         assert_eq!(read(&[0x30]).unwrap_err(), TlvError::Truncated);
-        assert_eq!(read(&[0x30, 0x80, 0, 0]).unwrap_err(), TlvError::IndefiniteLength);
+        assert_eq!(
+            read(&[0x30, 0x80, 0, 0]).unwrap_err(),
+            TlvError::IndefiniteLength
+        );
         assert_eq!(read(&[0x30, 0x05, 0x01]).unwrap_err(), TlvError::Truncated);
         assert_eq!(read(&[0x1f, 0x01, 0x00]).unwrap_err(), TlvError::LongTag);
-        assert_eq!(read(&[0x30, 0x85, 1, 1, 1, 1, 1]).unwrap_err(), TlvError::Truncated);
+        assert_eq!(
+            read(&[0x30, 0x85, 1, 1, 1, 1, 1]).unwrap_err(),
+            TlvError::Truncated
+        );
     }
 
     #[test]

@@ -37,9 +37,15 @@ impl Validity {
                 format!("becomes valid in {}", span(not_before - now)),
             )
         } else if now > not_after {
-            (ValidityStatus::Expired, format!("expired {} ago", span(now - not_after)))
+            (
+                ValidityStatus::Expired,
+                format!("expired {} ago", span(now - not_after)),
+            )
         } else {
-            (ValidityStatus::Valid, format!("expires in {}", span(not_after - now)))
+            (
+                ValidityStatus::Valid,
+                format!("expires in {}", span(not_after - now)),
+            )
         };
         Validity {
             not_before,
@@ -86,10 +92,16 @@ mod tests {
         let nb = datetime!(2026-01-01 0:00 UTC);
         let na = datetime!(2026-03-01 0:00 UTC);
         let v = Validity::new(nb, na, datetime!(2026-01-19 0:00 UTC));
-        assert_eq!((v.status, v.relative.as_str()), (ValidityStatus::Valid, "expires in 41 days"));
+        assert_eq!(
+            (v.status, v.relative.as_str()),
+            (ValidityStatus::Valid, "expires in 41 days")
+        );
         assert_eq!(v.lifetime_days, 59);
         let v = Validity::new(nb, na, datetime!(2026-03-04 1:00 UTC));
-        assert_eq!((v.status, v.relative.as_str()), (ValidityStatus::Expired, "expired 3 days ago"));
+        assert_eq!(
+            (v.status, v.relative.as_str()),
+            (ValidityStatus::Expired, "expired 3 days ago")
+        );
         let v = Validity::new(nb, na, datetime!(2025-12-31 22:00 UTC));
         assert_eq!(v.relative, "becomes valid in 2 hours");
         let v = Validity::new(nb, na, datetime!(2026-02-28 23:59:30 UTC));

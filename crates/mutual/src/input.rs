@@ -29,9 +29,12 @@ pub(crate) fn read_input(name: &str) -> Result<Vec<u8>, BadInput> {
         return Ok(bytes);
     }
     let path = Path::new(name);
-    let metadata = std::fs::metadata(path).map_err(|e| BadInput(format!("`{name}` could not be opened: {e}")))?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| BadInput(format!("`{name}` could not be opened: {e}")))?;
     if metadata.is_dir() {
-        return Err(BadInput(format!("`{name}` is a directory; expected a file")));
+        return Err(BadInput(format!(
+            "`{name}` is a directory; expected a file"
+        )));
     }
     if metadata.len() > MAX_INPUT_BYTES {
         return Err(too_large(metadata.len()));
@@ -50,14 +53,19 @@ pub(crate) fn read_input(name: &str) -> Result<Vec<u8>, BadInput> {
 pub(crate) fn password(file: Option<&Path>, env: Option<&str>) -> Result<Option<String>, BadInput> {
     if let Some(path) = file {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            BadInput(format!("password file `{}` could not be read: {e}", path.display()))
+            BadInput(format!(
+                "password file `{}` could not be read: {e}",
+                path.display()
+            ))
         })?;
         return Ok(Some(text.lines().next().unwrap_or("").to_owned()));
     }
     if let Some(var) = env {
-        return std::env::var(var)
-            .map(Some)
-            .map_err(|_| BadInput(format!("environment variable `{var}` (from --password-env) is not set")));
+        return std::env::var(var).map(Some).map_err(|_| {
+            BadInput(format!(
+                "environment variable `{var}` (from --password-env) is not set"
+            ))
+        });
     }
     Ok(None)
 }

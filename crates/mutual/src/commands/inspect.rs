@@ -28,8 +28,11 @@ struct Report {
 struct Endpoint {
     address: String,
     server_name: Option<String>,
-    protocol: String,
-    cipher_suite: String,
+    /// `completed`, or `refused_without_client_certificate` when the server demanded a
+    /// client certificate and ended the handshake (the chain it sent is still shown).
+    handshake: &'static str,
+    protocol: Option<String>,
+    cipher_suite: Option<String>,
     key_exchange_group: Option<String>,
     certificates_sent: usize,
     client_certificate_requested: bool,
@@ -40,7 +43,11 @@ struct Endpoint {
 pub(crate) fn run(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
     let now = match &args.at {
         Some(at) => OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| BadInput(format!("--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}")))?,
+            .map_err(|e| {
+                BadInput(format!(
+                    "--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}"
+                ))
+            })?,
         None => OffsetDateTime::now_utc(),
     };
     let password = input::password(args.password_file.as_deref(), args.password_env.as_deref())?;
@@ -72,7 +79,9 @@ pub(crate) fn run(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
                 stdout.write_all(pem::encode(label, der).as_bytes())?;
             }
             if skipped_keys > 0 {
-                eprintln!("mutual: {skipped_keys} private key(s) not written: inspect describes keys, it never outputs them");
+                eprintln!(
+                    "mutual: {skipped_keys} private key(s) not written: inspect describes keys, it never outputs them"
+                );
             }
         }
         Format::Der => {
@@ -94,13 +103,18 @@ pub(crate) fn run(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-fn inspect_one(name: &str, options: &DecodeOptions, args: &InspectArgs) -> Result<Report, BadInput> {
+fn inspect_one(
+    name: &str,
+    options: &DecodeOptions,
+    args: &InspectArgs,
+) -> Result<Report, BadInput> {
     if let Some(target) = endpoint_target(name) {
         return inspect_endpoint(name, &target, options, args);
     }
     let bytes = input::read_input(name)?;
     let shown = if name == "-" { "standard input" } else { name };
-    let objects = mutual_x509::decode(&bytes, options).map_err(|e| BadInput(format!("`{shown}` {e}")))?;
+    let objects =
+        mutual_x509::decode(&bytes, options).map_err(|e| BadInput(format!("`{shown}` {e}")))?;
     Ok(Report {
         schema: SCHEMA,
         input: name.to_owned(),
@@ -129,40 +143,96 @@ fn inspect_endpoint(
         sni: args.sni.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let chain = mutual_probe::presented_chain(target, &probe_options)
-        .map_err(|e| BadInput(format!("`{name}`: {e}")))?;
+    let (certificates, request, endpoint) =
+        match mutual_probe::presented_chain(target, &probe_options) {
+            Ok(chain) => {
+                let endpoint = Endpoint {
+                    address: chain.peer.to_string(),
+                    server_name: chain.server_name.clone(),
+                    handshake: "completed",
+                    protocol: Some(chain.protocol.clone()),
+                    cipher_suite: Some(chain.cipher_suite.clone()),
+                    key_exchange_group: chain.key_exchange_group.clone(),
+                    certificates_sent: chain.certificates.len(),
+                    client_certificate_requested: chain.client_certificate_request.is_some(),
+                    acceptable_client_issuers: Vec::new(),
+                };
+                (
+                    chain.certificates,
+                    chain.client_certificate_request,
+                    endpoint,
+                )
+            }
+            // A server that insists on a client certificate still showed its chain first.
+            Err(mutual_probe::ProbeError::TlsHandshakeFailed {
+                peer,
+                presented,
+                client_certificate_request: Some(request),
+                ..
+            }) if !presented.is_empty() => {
+                let endpoint = Endpoint {
+                    address: peer.to_string(),
+                    server_name: args.sni.clone().or_else(|| {
+                        target
+                            .host
+                            .parse::<std::net::IpAddr>()
+                            .is_err()
+                            .then(|| target.host.clone())
+                    }),
+                    handshake: "refused_without_client_certificate",
+                    protocol: None,
+                    cipher_suite: None,
+                    key_exchange_group: None,
+                    certificates_sent: presented.len(),
+                    client_certificate_requested: true,
+                    acceptable_client_issuers: Vec::new(),
+                };
+                (presented, Some(request), endpoint)
+            }
+            Err(error) => return Err(BadInput(format!("`{name}`: {}", with_causes(&error)))),
+        };
     let mut objects = Vec::new();
-    for (index, der) in chain.certificates.iter().enumerate() {
-        let certificate = mutual_x509::Certificate::from_der(der, options.now)
-            .map_err(|e| BadInput(format!("`{name}` certificate {} as sent by the server {e}", index + 1)))?;
+    for (index, der) in certificates.iter().enumerate() {
+        let certificate = mutual_x509::Certificate::from_der(der, options.now).map_err(|e| {
+            BadInput(format!(
+                "`{name}` certificate {} as sent by the server {e}",
+                index + 1
+            ))
+        })?;
         objects.push(Object::Certificate(Box::new(certificate)));
     }
-    let request = chain.client_certificate_request.as_ref();
+    let acceptable_client_issuers = request
+        .map(|r| {
+            r.acceptable_issuers
+                .iter()
+                .map(|der| {
+                    DistinguishedName::from_der(der)
+                        .map_or_else(|| "(undecodable name)".to_owned(), |dn| dn.rfc4514)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Report {
         schema: SCHEMA,
         input: name.to_owned(),
         endpoint: Some(Endpoint {
-            address: chain.peer.to_string(),
-            server_name: chain.server_name.clone(),
-            protocol: chain.protocol.clone(),
-            cipher_suite: chain.cipher_suite.clone(),
-            key_exchange_group: chain.key_exchange_group.clone(),
-            certificates_sent: chain.certificates.len(),
-            client_certificate_requested: request.is_some(),
-            acceptable_client_issuers: request
-                .map(|r| {
-                    r.acceptable_issuers
-                        .iter()
-                        .map(|der| {
-                            DistinguishedName::from_der(der)
-                                .map_or_else(|| "(undecodable name)".to_owned(), |dn| dn.rfc4514)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            acceptable_client_issuers,
+            ..endpoint
         }),
         objects,
     })
+}
+
+/// An error and its causes on one line: `a: b: c`.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn write_text(out: &mut impl Write, reports: &[Report]) -> anyhow::Result<()> {
@@ -175,22 +245,32 @@ fn write_text(out: &mut impl Write, reports: &[Report]) -> anyhow::Result<()> {
             writeln!(out, "==> {} <==", report.input)?;
         }
         if let Some(endpoint) = &report.endpoint {
-            writeln!(
-                out,
-                "Connected to {} ({}), {}, {}; SNI {}",
-                report.input,
-                endpoint.address,
-                endpoint.protocol,
-                endpoint.cipher_suite,
-                endpoint.server_name.as_deref().unwrap_or("not sent")
-            )?;
+            match (&endpoint.protocol, &endpoint.cipher_suite) {
+                (Some(protocol), Some(cipher)) => writeln!(
+                    out,
+                    "Connected to {} ({}), {protocol}, {cipher}; SNI {}",
+                    report.input,
+                    endpoint.address,
+                    endpoint.server_name.as_deref().unwrap_or("not sent")
+                )?,
+                _ => writeln!(
+                    out,
+                    "Connected to {} ({}); SNI {}; the server ended the handshake because no client certificate was sent",
+                    report.input,
+                    endpoint.address,
+                    endpoint.server_name.as_deref().unwrap_or("not sent")
+                )?,
+            }
             if endpoint.client_certificate_requested {
                 let issuers = if endpoint.acceptable_client_issuers.is_empty() {
                     "any CA (no names sent)".to_owned()
                 } else {
                     endpoint.acceptable_client_issuers.join("; ")
                 };
-                writeln!(out, "The server asks for a client certificate, from: {issuers}")?;
+                writeln!(
+                    out,
+                    "The server asks for a client certificate, from: {issuers}"
+                )?;
             }
             writeln!(
                 out,
@@ -213,7 +293,12 @@ fn encodable(reports: &[Report]) -> (Vec<(&'static str, &[u8])>, usize) {
             Object::CertificateRequest(c) => blocks.push(("CERTIFICATE REQUEST", c.der.as_slice())),
             Object::Crl(c) => blocks.push(("X509 CRL", c.der.as_slice())),
             Object::Pkcs7(bundle) => {
-                blocks.extend(bundle.certificates.iter().map(|c| ("CERTIFICATE", c.der.as_slice())));
+                blocks.extend(
+                    bundle
+                        .certificates
+                        .iter()
+                        .map(|c| ("CERTIFICATE", c.der.as_slice())),
+                );
                 blocks.extend(bundle.crls.iter().map(|c| ("X509 CRL", c.der.as_slice())));
             }
             Object::Pkcs12(bundle) => {

@@ -1,0 +1,29 @@
+//! `mutual probe`'s network half: talk TLS to an endpoint and report what it presents.
+//!
+//! This crate does not judge trust. [`presented_chain`] returns the certificates exactly as the
+//! server sent them, with the negotiated parameters; deciding whether they are any good is
+//! `mutual-verify`'s job. Blocking I/O on `std::net`, bounded by [`Options::timeout`].
+//!
+//! ```no_run
+//! let target: mutual_probe::Target = "example.com:443".parse()?;
+//! let chain = mutual_probe::presented_chain(&target, &mutual_probe::Options::default())?;
+//! println!("{} certificates over {}", chain.certificates.len(), chain.protocol);
+//! # Ok::<(), mutual_probe::ProbeError>(())
+//! ```
+
+#![allow(
+    clippy::result_large_err,
+    reason = "a ProbeError carries its evidence and is returned once per network round trip"
+)]
+
+mod client_auth;
+mod connect;
+mod danger;
+mod error;
+mod presented;
+mod session;
+mod target;
+
+pub use error::{ProbeError, TargetProblem};
+pub use presented::{ClientCertificateRequest, Options, PresentedChain, presented_chain};
+pub use target::Target;

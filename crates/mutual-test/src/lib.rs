@@ -1,0 +1,19 @@
+//! What the mutual crates' tests share: runners for the real tools they interoperate with
+//! (failing loudly, with the package to install, when one is missing), free ports, an
+//! `openssl s_server` that cleans up after itself, and a corpus of certificates built by the
+//! real `openssl` CLI, one file per shape a certificate can take.
+//!
+//! Test-only (`publish = false`, used as a dev-dependency): helpers here panic with a full
+//! account of what failed instead of returning errors, because a test is what calls them.
+
+mod corpus;
+mod pem;
+mod port;
+mod s_server;
+mod tools;
+
+pub use corpus::Corpus;
+pub use pem::pem_to_der;
+pub use port::free_port;
+pub use s_server::{SServer, SServerBuilder};
+pub use tools::{openssl, openssl_output, require_tool};

@@ -1,0 +1,4 @@
+//! mutual-test's own helpers, checked against the real `openssl`.
+
+mod corpus;
+mod s_server;

@@ -1,0 +1,85 @@
+//! Whole-command tests of the `mutual` binary against real peers: certificates made by
+//! the `openssl` CLI, bundles made by `openssl pkcs12`/`crl2pkcs7`, and a live
+//! `openssl s_server`.
+#![allow(clippy::unwrap_used)]
+
+mod bad_input;
+mod corpus;
+mod endpoint;
+mod formats;
+mod keys;
+mod pkcs12;
+mod real_world;
+mod requests_and_crls;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use mutual_test::Corpus;
+use serde_json::Value;
+
+/// The `mutual` binary built by cargo for this test run.
+pub(crate) fn mutual() -> Command {
+    Command::cargo_bin("mutual").unwrap()
+}
+
+/// The openssl-generated corpus, made once per test binary.
+pub(crate) fn corpus() -> &'static Corpus {
+    static CORPUS: OnceLock<(tempfile::TempDir, Corpus)> = OnceLock::new();
+    let (_, corpus) = CORPUS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = Corpus::generate(dir.path());
+        (dir, corpus)
+    });
+    corpus
+}
+
+/// Runs `mutual inspect --format json ARGS...`, expects success, and returns each JSON
+/// document it printed (one per input).
+pub(crate) fn inspect_json(args: &[&str]) -> Vec<Value> {
+    let output = mutual()
+        .arg("inspect")
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "mutual inspect {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::Deserializer::from_slice(&output.stdout)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
+
+/// The single object of a single-input inspection.
+pub(crate) fn inspect_one(path: &Path) -> Value {
+    let docs = inspect_json(&[path.to_str().unwrap()]);
+    assert_eq!(docs.len(), 1);
+    let objects = docs[0]["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 1, "{}", docs[0]);
+    objects[0].clone()
+}
+
+/// The codes of a certificate's findings.
+pub(crate) fn finding_codes(cert: &Value) -> Vec<String> {
+    cert["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The extension of a certificate with this `kind`.
+pub(crate) fn extension<'a>(cert: &'a Value, kind: &str) -> Option<&'a Value> {
+    cert["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == kind)
+}
