@@ -95,7 +95,7 @@ impl Certificate {
         let self_issued = tbs.subject.as_raw() == tbs.issuer.as_raw();
         let self_check = self_issued.then(|| {
             signature::check(
-                &cert.signature_algorithm.algorithm.to_id_string(),
+                &crate::oids::dotted(&cert.signature_algorithm.algorithm),
                 &tbs.subject_pki,
                 tbs.as_ref(),
                 &cert.signature_value.data,
@@ -115,9 +115,9 @@ impl Certificate {
         let mut certificate = Certificate {
             version: tbs.version.0 + 1,
             serial: serial_hex(tbs.raw_serial()),
-            signature_algorithm: Algorithm::from_oid(
-                cert.signature_algorithm.algorithm.to_id_string(),
-            ),
+            signature_algorithm: Algorithm::from_oid(crate::oids::dotted(
+                &cert.signature_algorithm.algorithm,
+            )),
             issuer: DistinguishedName::from_x509(&tbs.issuer),
             subject: DistinguishedName::from_x509(&tbs.subject),
             validity,

@@ -61,9 +61,9 @@ impl Crl {
         Ok(Crl {
             version: crl.version().map_or(1, |v| v.0 + 1),
             issuer: DistinguishedName::from_x509(crl.issuer()),
-            signature_algorithm: Algorithm::from_oid(
-                crl.signature_algorithm.algorithm.to_id_string(),
-            ),
+            signature_algorithm: Algorithm::from_oid(crate::oids::dotted(
+                &crl.signature_algorithm.algorithm,
+            )),
             this_update: crl.last_update().to_datetime(),
             next_update,
             stale: next_update.is_some_and(|next| next < now),

@@ -54,7 +54,7 @@ impl Csr {
             })
             .flatten()
             .collect();
-        let algorithm_oid = csr.signature_algorithm.algorithm.to_id_string();
+        let algorithm_oid = crate::oids::dotted(&csr.signature_algorithm.algorithm);
         let signature = signature::check(
             &algorithm_oid,
             &info.subject_pki,

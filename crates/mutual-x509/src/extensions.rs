@@ -120,9 +120,9 @@ impl GeneralName {
             G::DirectoryName(name) => {
                 GeneralName::DirectoryName(DistinguishedName::from_x509(name).rfc4514)
             }
-            G::RegisteredID(oid) => GeneralName::RegisteredId(oid.to_id_string()),
+            G::RegisteredID(oid) => GeneralName::RegisteredId(crate::oids::dotted(oid)),
             G::OtherName(oid, value) => GeneralName::OtherName {
-                oid: oid.to_id_string(),
+                oid: crate::oids::dotted(oid),
                 value_hex: hex::lower(value),
             },
             G::X400Address(_) => GeneralName::Other("x400Address".to_owned()),
@@ -287,7 +287,7 @@ pub struct Sct {
 
 impl Extension {
     pub fn from_x509(ext: &X509Extension<'_>) -> Self {
-        let oid = ext.oid.to_id_string();
+        let oid = crate::oids::dotted(&ext.oid);
         Extension {
             name: oids::name_or_oid(&oid),
             critical: ext.critical,
@@ -331,7 +331,11 @@ fn decode_value(ext: &X509Extension<'_>) -> ExtensionValue {
                     purposes.push(Eku::from_oid(oid));
                 }
             }
-            purposes.extend(eku.other.iter().map(|o| Eku::from_oid(&o.to_id_string())));
+            purposes.extend(
+                eku.other
+                    .iter()
+                    .map(|o| Eku::from_oid(&crate::oids::dotted(o))),
+            );
             ExtensionValue::ExtendedKeyUsage { purposes }
         }
         P::BasicConstraints(bc) => ExtensionValue::BasicConstraints {
@@ -376,14 +380,16 @@ fn decode_value(ext: &X509Extension<'_>) -> ExtensionValue {
             policies: policies
                 .iter()
                 .map(|p| {
-                    let oid = p.policy_id.to_id_string();
+                    let oid = crate::oids::dotted(&p.policy_id);
                     Policy {
                         name: oids::name(&oid),
                         cps: p
                             .policy_qualifiers
                             .iter()
                             .flatten()
-                            .filter(|q| q.policy_qualifier_id.to_id_string() == "1.3.6.1.5.5.7.2.1")
+                            .filter(|q| {
+                                crate::oids::dotted(&q.policy_qualifier_id) == "1.3.6.1.5.5.7.2.1"
+                            })
                             .map(|q| ia5_content(q.qualifier))
                             .collect(),
                         oid,
@@ -460,7 +466,7 @@ fn access<'a>(
     iter: impl Iterator<Item = &'a x509ext::AccessDescription<'a>>,
 ) -> Vec<AccessDescription> {
     iter.map(|ad| AccessDescription {
-        method: oids::name_or_oid(&ad.access_method.to_id_string()),
+        method: oids::name_or_oid(&crate::oids::dotted(&ad.access_method)),
         location: GeneralName::from_x509(&ad.access_location),
     })
     .collect()

@@ -31,10 +31,15 @@ pub struct NameAttribute {
 
 impl DistinguishedName {
     pub fn from_x509(name: &X509Name<'_>) -> Self {
-        let attributes: Vec<NameAttribute> = name.iter_attributes().map(attribute).collect();
+        let mut attributes: Vec<NameAttribute> = Vec::new();
         let mut rdns: Vec<String> = Vec::new();
         for rdn in name.iter_rdn() {
-            let parts: Vec<String> = rdn.iter().map(rfc4514_pair).collect();
+            let mut parts: Vec<String> = Vec::new();
+            for attr in rdn.iter() {
+                let decoded = attribute(attr);
+                parts.push(rfc4514_pair(attr, &decoded));
+                attributes.push(decoded);
+            }
             rdns.push(parts.join("+"));
         }
         rdns.reverse();
@@ -66,7 +71,7 @@ impl DistinguishedName {
 }
 
 fn attribute(attr: &AttributeTypeAndValue<'_>) -> NameAttribute {
-    let oid = attr.attr_type().to_id_string();
+    let oid = crate::oids::dotted(attr.attr_type());
     let (value, string_type, valid_encoding) = decode_value(attr);
     NameAttribute {
         name: oids::name_or_oid(&oid),
@@ -128,11 +133,9 @@ fn hex_value(data: &[u8]) -> String {
     format!("#{}", crate::hex::lower(data))
 }
 
-fn rfc4514_pair(attr: &AttributeTypeAndValue<'_>) -> String {
-    let oid = attr.attr_type().to_id_string();
-    let key = oids::name_or_oid(&oid);
-    let (value, string_type, valid) = decode_value(attr);
-    if string_type == "other" || !valid {
+fn rfc4514_pair(attr: &AttributeTypeAndValue<'_>, decoded: &NameAttribute) -> String {
+    let key = &decoded.name;
+    if decoded.string_type == "other" || !decoded.valid_encoding {
         // RFC 4514 §2.4: values without a string form are `#` and the hex of their BER.
         let raw = attr.attr_value();
         let mut der = vec![raw.tag().0 as u8];
@@ -140,7 +143,7 @@ fn rfc4514_pair(attr: &AttributeTypeAndValue<'_>) -> String {
         der.extend_from_slice(raw.data);
         return format!("{key}=#{}", crate::hex::lower(&der));
     }
-    format!("{key}={}", escape(&value))
+    format!("{key}={}", escape(&decoded.value))
 }
 
 /// RFC 4514 §2.4 escaping.

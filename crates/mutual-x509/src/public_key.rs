@@ -29,7 +29,7 @@ pub struct PublicKeyInfo {
 
 impl PublicKeyInfo {
     pub fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Self {
-        let oid = spki.algorithm.algorithm.to_id_string();
+        let oid = crate::oids::dotted(&spki.algorithm.algorithm);
         let curve = ec_curve_oid(spki).map(|c| oids::name_or_oid(&c));
         let parsed = spki.parsed().ok();
         let (bits, rsa_exponent) = match &parsed {
@@ -73,9 +73,9 @@ impl PublicKeyInfo {
 
 /// The named curve of an EC key, in dotted form.
 pub(crate) fn ec_curve_oid(spki: &SubjectPublicKeyInfo<'_>) -> Option<String> {
-    if spki.algorithm.algorithm.to_id_string() != "1.2.840.10045.2.1" {
+    if crate::oids::dotted(&spki.algorithm.algorithm) != "1.2.840.10045.2.1" {
         return None;
     }
     let params = spki.algorithm.parameters.as_ref()?;
-    params.as_oid().ok().map(|oid| oid.to_id_string())
+    params.as_oid().ok().map(|oid| crate::oids::dotted(&oid))
 }

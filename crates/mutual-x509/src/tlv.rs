@@ -105,27 +105,27 @@ pub(crate) fn length_octets(len: usize) -> Vec<u8> {
     }
 }
 
-/// Renders an OID's content bytes in dotted form.
+/// Renders an OID's content bytes in dotted form, straight into one string: this runs for
+/// every OID of every certificate, so no intermediate vectors.
 pub(crate) fn oid_to_string(content: &[u8]) -> String {
-    let mut arcs: Vec<u64> = Vec::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(content.len() * 3);
     let mut value: u64 = 0;
+    let mut first = true;
     for &byte in content {
         value = (value << 7) | u64::from(byte & 0x7f);
         if byte & 0x80 == 0 {
-            if arcs.is_empty() {
-                let first = if value < 80 { value / 40 } else { 2 };
-                arcs.push(first);
-                arcs.push(value - first * 40);
+            if first {
+                let top = if value < 80 { value / 40 } else { 2 };
+                let _ = write!(out, "{top}.{}", value - top * 40);
+                first = false;
             } else {
-                arcs.push(value);
+                let _ = write!(out, ".{value}");
             }
             value = 0;
         }
     }
-    arcs.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
+    out
 }
 
 #[cfg(test)]

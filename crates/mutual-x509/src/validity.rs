@@ -58,7 +58,9 @@ impl Validity {
     }
 }
 
-/// A duration in the largest unit that keeps it honest: days, else hours, else minutes.
+/// A duration in the largest unit that keeps it honest (days, else hours, else minutes),
+/// rounded to the nearest: a certificate issued for 365 days a minute ago "expires in 365
+/// days", as people say it.
 fn span(duration: time::Duration) -> String {
     let plural = |n: i64, unit: &str| {
         if n == 1 {
@@ -67,12 +69,14 @@ fn span(duration: time::Duration) -> String {
             format!("{n} {unit}s")
         }
     };
-    if duration.whole_days() >= 1 {
-        plural(duration.whole_days(), "day")
-    } else if duration.whole_hours() >= 1 {
-        plural(duration.whole_hours(), "hour")
+    let seconds = duration.whole_seconds();
+    let rounded = |unit: i64| (seconds + unit / 2) / unit;
+    if seconds >= 86_400 {
+        plural(rounded(86_400), "day")
+    } else if seconds >= 3_600 {
+        plural(rounded(3_600), "hour")
     } else {
-        plural(duration.whole_minutes().max(1), "minute")
+        plural(rounded(60).max(1), "minute")
     }
 }
 
@@ -106,5 +110,7 @@ mod tests {
         assert_eq!(v.relative, "becomes valid in 2 hours");
         let v = Validity::new(nb, na, datetime!(2026-02-28 23:59:30 UTC));
         assert_eq!(v.relative, "expires in 1 minute");
+        let v = Validity::new(nb, na, datetime!(2026-01-01 0:01 UTC));
+        assert_eq!(v.relative, "expires in 59 days", "rounded, not floored");
     }
 }

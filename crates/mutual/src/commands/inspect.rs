@@ -64,7 +64,8 @@ pub(crate) fn run(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
+    // Block-buffered: stdout is line-buffered, and JSON output has many short lines.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Text => write_text(&mut stdout, &reports)?,
         Format::Json => {
