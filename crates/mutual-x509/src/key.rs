@@ -202,6 +202,11 @@ fn describe_sec1(der: &[u8], curve_from_pkcs8: Option<String>) -> Option<Private
         return None;
     }
     let fields = tlv::children(outer.value).ok()?;
+    // ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING, [0], [1] }
+    match fields.as_slice() {
+        [version, private, ..] if version.tag == INTEGER && private.tag == OCTET_STRING => {}
+        _ => return None,
+    }
     let mut curve = curve_from_pkcs8;
     let mut public_key = None;
     for field in fields.iter().skip(2) {

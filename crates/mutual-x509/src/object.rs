@@ -219,3 +219,68 @@ fn describe_bytes(bytes: &[u8]) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> DecodeOptions {
+        DecodeOptions {
+            now: time::macros::datetime!(2026-01-01 0:00 UTC),
+            password: None,
+        }
+    }
+
+    /// Every PEM label mutual reads, with a body that is not what the label promises:
+    /// each gives a DecodeError naming the block, never a panic.
+    #[test]
+    fn broken_bodies_under_every_label() {
+        let labels = [
+            "CERTIFICATE",
+            "TRUSTED CERTIFICATE",
+            "CERTIFICATE REQUEST",
+            "X509 CRL",
+            "PKCS7",
+            "PKCS12",
+            "PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+        ];
+        let bodies: [&[u8]; 4] = [
+            &[0x30, 0x03, 0x02, 0x01, 0x00],
+            &[0x30, 0x00],
+            &[0x04, 0x01, 0xff],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+        ];
+        for label in labels {
+            for body in bodies {
+                let text = pem::encode(label, body);
+                let error = decode(text.as_bytes(), &options()).expect_err(label);
+                assert!(
+                    matches!(error, DecodeError::InPemBlock { .. }),
+                    "{label}: {error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sniffs_what_is_not_a_pki_object() {
+        for bytes in [
+            &b"\x02\x01\x05"[..],
+            b"\x30\x03\x01\x01\xff",
+            b"\x30\x05\x06\x03\x2a\x03\x04",
+        ] {
+            let error = decode(bytes, &options()).expect_err("not an object");
+            assert!(
+                matches!(error.code(), "unrecognized_format" | "bad_der"),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            decode(b"   \n", &options()).expect_err("blank").code(),
+            "empty_input"
+        );
+    }
+}
