@@ -17,13 +17,29 @@ use crate::purpose::Purpose;
 use crate::signature::SignatureCheck;
 use crate::validity::rfc3339;
 
-/// Text output with indentation.
+/// Text output with indentation, and ANSI colour when the caller asks for it (the binary
+/// does when stdout is a terminal and NO_COLOR is unset).
 struct Out {
     buf: String,
     indent: usize,
+    colour: bool,
 }
 
+const GOOD: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+const QUIET: anstyle::Style = anstyle::Style::new().dimmed();
+const ERROR: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+const WARNING: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+const HEADING: anstyle::Style = anstyle::Style::new().bold();
+
 impl Out {
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
+        if self.colour {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+
     fn line(&mut self, text: impl AsRef<str>) {
         for _ in 0..self.indent {
             self.buf.push_str("  ");
@@ -61,11 +77,17 @@ impl Out {
     }
 }
 
-/// Renders one object.
+/// Renders one object as plain text.
 pub fn render(object: &Object) -> String {
+    render_with(object, false)
+}
+
+/// Renders one object, with ANSI colour when `colour` is set.
+pub fn render_with(object: &Object, colour: bool) -> String {
     let mut out = Out {
         buf: String::new(),
         indent: 0,
+        colour,
     };
     match object {
         Object::Certificate(cert) => certificate(&mut out, cert),
@@ -87,7 +109,8 @@ fn name(dn: &DistinguishedName) -> String {
 }
 
 fn certificate(out: &mut Out, cert: &Certificate) {
-    out.line(format!("Certificate: {}", cert.purpose.kind.title()));
+    let title = out.paint(HEADING, cert.purpose.kind.title());
+    out.line(format!("Certificate: {title}"));
     out.nested(|out| {
         purpose(out, &cert.purpose, "Purpose");
         findings(out, &cert.findings);
@@ -126,13 +149,15 @@ fn purpose(out: &mut Out, purpose: &Purpose, title: &str) {
     out.field(title, purpose.summary.clone());
     out.nested(|out| {
         for verdict in &purpose.usages {
-            out.line(format!(
+            let line = format!(
                 "{} {:<16} {} ({})",
                 if verdict.allowed { "yes" } else { "no " },
                 verdict.eku,
                 verdict.description,
                 verdict.reason
-            ));
+            );
+            let painted = out.paint(if verdict.allowed { GOOD } else { QUIET }, &line);
+            out.line(painted);
         }
     });
 }
@@ -144,10 +169,12 @@ fn findings(out: &mut Out, findings: &[Diagnosis]) {
     out.line("Findings:");
     out.nested(|out| {
         for finding in findings {
-            out.line(format!(
-                "{} [{}] {}",
-                finding.severity, finding.code, finding.message
-            ));
+            let severity = match finding.severity {
+                crate::Severity::Error => out.paint(ERROR, finding.severity.as_str()),
+                crate::Severity::Warning => out.paint(WARNING, finding.severity.as_str()),
+                crate::Severity::Info => finding.severity.to_string(),
+            };
+            out.line(format!("{severity} [{}] {}", finding.code, finding.message));
             out.nested(|out| {
                 for evidence in &finding.evidence {
                     out.line(format!("{}: {}", evidence.field, evidence.value));
@@ -455,13 +482,13 @@ fn private_key(out: &mut Out, key: &PrivateKey) {
 }
 
 /// Joins renderings of several objects with a blank line, as one document.
-pub fn render_all(objects: &[Object]) -> String {
+pub fn render_all(objects: &[Object], colour: bool) -> String {
     let mut buf = String::new();
     for (index, object) in objects.iter().enumerate() {
         if index > 0 {
             buf.push('\n');
         }
-        let _ = write!(buf, "{}", render(object));
+        let _ = write!(buf, "{}", render_with(object, colour));
     }
     buf
 }

@@ -67,7 +67,11 @@ pub(crate) fn run(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
     // Block-buffered: stdout is line-buffered, and JSON output has many short lines.
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
-        Format::Text => write_text(&mut stdout, &reports)?,
+        Format::Text => {
+            let colour =
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+            write_text(&mut stdout, &reports, colour)?;
+        }
         Format::Json => {
             for report in &reports {
                 serde_json::to_writer_pretty(&mut stdout, report).context("writing JSON")?;
@@ -236,7 +240,7 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn write_text(out: &mut impl Write, reports: &[Report]) -> anyhow::Result<()> {
+fn write_text(out: &mut impl Write, reports: &[Report], colour: bool) -> anyhow::Result<()> {
     let several = reports.len() > 1;
     for (index, report) in reports.iter().enumerate() {
         if index > 0 {
@@ -279,7 +283,7 @@ fn write_text(out: &mut impl Write, reports: &[Report]) -> anyhow::Result<()> {
                 endpoint.certificates_sent
             )?;
         }
-        out.write_all(text::render_all(&report.objects).as_bytes())?;
+        out.write_all(text::render_all(&report.objects, colour).as_bytes())?;
     }
     Ok(())
 }

@@ -225,3 +225,30 @@ fn collect_paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let path = corpus().cert("server-client");
+    let piped = mutual().arg("inspect").arg(&path).output().unwrap();
+    assert!(!piped.stdout.contains(&0x1b), "no escape codes when piped");
+    let forced = mutual()
+        .env("CLICOLOR_FORCE", "1")
+        .arg("inspect")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(forced.stdout).unwrap();
+    assert!(text.contains("\u{1b}[32myes serverAuth"), "{text}");
+    assert!(
+        text.contains("warning\u{1b}[0m [server_and_client_eku]"),
+        "{text}"
+    );
+    let no_colour = mutual()
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .arg("inspect")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!no_colour.stdout.contains(&0x1b), "NO_COLOR wins");
+}
