@@ -185,28 +185,11 @@ fn one_bad_input_does_not_hide_the_good_ones() {
 #[test]
 fn non_utf8_name_is_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("k.pem");
-    let cert = dir.path().join("c.pem");
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        key.to_str().unwrap(),
-        "-out",
-        cert.to_str().unwrap(),
-        "-subj",
-        "/CN=name-XX-here",
-        "-days",
-        "1",
-        "-utf8",
-        "-outform",
-        "DER",
-    ]);
+    let cert = self_signed_with(
+        dir.path(),
+        "utf8",
+        &["-subj", "/CN=name-XX-here", "-utf8", "-outform", "DER"],
+    );
     let mut der = std::fs::read(&cert).unwrap();
     // Issuer and subject are the same name here; break both so it stays self-issued.
     while let Some(at) = der.windows(2).position(|w| w == b"XX") {

@@ -128,19 +128,7 @@ fn json_keys_are_documented() {
     ))
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let p12 = dir.path().join("b.p12");
-    openssl(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        corpus().cert("client").to_str().unwrap(),
-        "-inkey",
-        corpus().key("client").to_str().unwrap(),
-        "-out",
-        p12.to_str().unwrap(),
-        "-passout",
-        "pass:",
-    ]);
+    let p12 = crate::passwordless_p12(dir.path());
     let csr = dir.path().join("r.csr");
     openssl(&[
         "req",

@@ -5,16 +5,8 @@ use std::path::Path;
 use crate::{inspect_one, mutual};
 use mutual_test::openssl;
 
-fn key_body(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
-        .collect()
-}
-
 fn assert_not_printed(path: &Path) {
-    let body = key_body(path);
+    let body = crate::pem_body(path);
     for format in ["text", "json", "pem"] {
         let output = mutual()
             .args(["inspect", "--format", format])

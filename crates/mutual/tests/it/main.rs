@@ -83,3 +83,31 @@ pub(crate) fn extension<'a>(cert: &'a Value, kind: &str) -> Option<&'a Value> {
         .iter()
         .find(|e| e["kind"] == kind)
 }
+
+/// A PKCS#12 with the corpus client's key and certificate and an empty password, made by
+/// `openssl pkcs12 -export`.
+pub(crate) fn passwordless_p12(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("nopass.p12");
+    mutual_test::openssl(&[
+        "pkcs12",
+        "-export",
+        "-in",
+        corpus().cert("client").to_str().unwrap(),
+        "-inkey",
+        corpus().key("client").to_str().unwrap(),
+        "-out",
+        out.to_str().unwrap(),
+        "-passout",
+        "pass:",
+    ]);
+    out
+}
+
+/// The base64 body of a PEM file: what must never appear in output when it is a key.
+pub(crate) fn pem_body(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
+        .collect()
+}

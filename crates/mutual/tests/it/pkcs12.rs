@@ -93,11 +93,7 @@ fn check_bundle(p12: &Path, dir: &Path, legacy: bool) {
         );
     }
     // No key material in the output, ever.
-    let key_pem = std::fs::read_to_string(corpus().key("client")).unwrap();
-    let body: String = key_pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let body = crate::pem_body(&corpus().key("client"));
     let text = String::from_utf8(
         mutual()
             .arg("inspect")
@@ -183,19 +179,7 @@ fn wrong_password_is_its_own_error() {
 #[test]
 fn passwordless_bundle_opens_without_a_password() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("nopass.p12");
-    openssl(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        corpus().cert("client").to_str().unwrap(),
-        "-inkey",
-        corpus().key("client").to_str().unwrap(),
-        "-out",
-        out.to_str().unwrap(),
-        "-passout",
-        "pass:",
-    ]);
+    let out = crate::passwordless_p12(dir.path());
     let docs = inspect_json(&[out.to_str().unwrap()]);
     assert_eq!(docs[0]["objects"][0]["keys"][0]["matches_certificate"], 0);
 }
