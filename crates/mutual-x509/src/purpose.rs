@@ -130,6 +130,15 @@ impl PurposeKind {
     }
 }
 
+impl PurposeKind {
+    /// The title with its indefinite article: "an intermediate CA certificate".
+    pub fn with_article(self) -> String {
+        let title = self.title();
+        let vowel = title.starts_with(['a', 'e', 'i', 'o', 'u', 'O']);
+        format!("{} {title}", if vowel { "an" } else { "a" })
+    }
+}
+
 /// Whether one usage is allowed, and the rule that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsageVerdict {
@@ -311,12 +320,19 @@ fn join_bits(bits: &[KeyUsageBit]) -> String {
 }
 
 fn summary(kind: PurposeKind, ca: Option<CaRole>, usages: &[UsageVerdict]) -> String {
-    let title = kind.title();
+    let title = {
+        let lower = kind.with_article();
+        let mut chars = lower.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default()
+    };
     let mut text = match kind {
-        PurposeKind::Server => format!("A {title}: {}.", Usage::ServerAuth.plain().to_lowercase()),
-        PurposeKind::Client => format!("A {title}: {}.", Usage::ClientAuth.plain().to_lowercase()),
+        PurposeKind::Server => format!("{title}: {}.", Usage::ServerAuth.plain().to_lowercase()),
+        PurposeKind::Client => format!("{title}: {}.", Usage::ClientAuth.plain().to_lowercase()),
         PurposeKind::ServerAndClient => format!(
-            "A {title}: {} and {}.",
+            "{title}: {} and {}.",
             Usage::ServerAuth.plain().to_lowercase(),
             Usage::ClientAuth.plain().to_lowercase()
         ),
@@ -326,7 +342,7 @@ fn summary(kind: PurposeKind, ca: Option<CaRole>, usages: &[UsageVerdict]) -> St
                 Some(n) => format!("at most {n} more CA certificates may follow below it"),
                 None => "no limit on CA certificates below it".to_owned(),
             };
-            format!("A {title}: it signs other certificates; {depth}.")
+            format!("{title}: it signs other certificates; {depth}.")
         }
         PurposeKind::Unusable => {
             "This certificate MUST NOT be used for any purpose: its key usage and extended key usage have no purpose in common.".to_owned()
@@ -340,7 +356,7 @@ fn summary(kind: PurposeKind, ca: Option<CaRole>, usages: &[UsageVerdict]) -> St
                 .filter(|v| v.allowed)
                 .map(|v| v.description)
                 .collect();
-            format!("A {title}: {}.", list.join("; ").to_lowercase())
+            format!("{title}: {}.", list.join("; ").to_lowercase())
         }
     };
     if matches!(kind, PurposeKind::RootCa | PurposeKind::IntermediateCa) {

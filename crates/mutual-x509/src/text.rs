@@ -324,10 +324,13 @@ fn extension_value(out: &mut Out, value: &ExtensionValue) {
 }
 
 fn request(out: &mut Out, csr: &Csr) {
-    out.line(format!(
-        "Certificate request: asks to become a {}",
-        csr.purpose.kind.title()
-    ));
+    let asks = match csr.purpose.kind {
+        crate::PurposeKind::Unspecified => {
+            "asks for no particular kind; the CA's profile decides".to_owned()
+        }
+        kind => format!("asks to become {}", kind.with_article()),
+    };
+    out.line(format!("Certificate request: {asks}"));
     out.nested(|out| {
         purpose(out, &csr.purpose, "Requests");
         out.field("Subject", name(&csr.subject));
