@@ -17,11 +17,217 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+/// Where the CA lives, and how to unlock its keys: shared by every command that uses it.
+#[derive(Debug, Args)]
+pub(crate) struct CaArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// Read the CA key passphrase from this file (its first line); else $MUTUAL_PASSPHRASE,
+    /// else a prompt
+    #[arg(long, value_name = "FILE")]
+    pub(crate) passphrase_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Decode certificates, CSRs, CRLs, PKCS#7/PKCS#12 bundles and keys, or the chain a TLS
     /// server presents, and say what each certificate is for
     Inspect(InspectArgs),
+    /// Create a private CA: a root, a server CA (serverAuth only) and a client CA
+    /// (clientAuth only)
+    Init(InitArgs),
+    /// Issue a server or client certificate with a fresh key pair
+    #[command(subcommand)]
+    Issue(IssueCommand),
+    /// List the certificates the CA has issued
+    List(ListArgs),
+    /// Show one issued certificate by serial or SHA-256 fingerprint
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual init --name \"Acme Internal\" --passphrase-file ca.pass
+  mutual init --key-type rsa-3072 --permitted-dns example.internal --unencrypted-intermediate")]
+pub(crate) struct InitArgs {
+    #[command(flatten)]
+    pub(crate) ca: CaArgs,
+
+    /// Organisation name, used in the CA names ("NAME Root CA", "NAME Server CA"...)
+    #[arg(long, default_value = "Mutual")]
+    pub(crate) name: String,
+
+    /// Key type of the CA keys: ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072, rsa-4096
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
+    pub(crate) key_type: String,
+
+    /// Validity of the root CA in days
+    #[arg(long, default_value_t = 3650, value_name = "N")]
+    pub(crate) root_days: u32,
+
+    /// Validity of the server and client CAs in days
+    #[arg(long, default_value_t = 1825, value_name = "N")]
+    pub(crate) intermediate_days: u32,
+
+    /// Only names under this DNS domain may be issued (name constraints); repeatable
+    #[arg(long, value_name = "DOMAIN")]
+    pub(crate) permitted_dns: Vec<String>,
+
+    /// Store the server and client CA keys unencrypted (0600), for a service that must
+    /// start unattended; the root key stays encrypted
+    #[arg(long)]
+    pub(crate) unencrypted_intermediate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IssueCommand {
+    /// A server certificate (EKU serverAuth) for one or more host names
+    Server(IssueServerArgs),
+    /// A client certificate (EKU clientAuth) for a user, device or service
+    Client(IssueClientArgs),
+}
+
+/// What every issue command shares.
+#[derive(Debug, Args)]
+pub(crate) struct IssueCommon {
+    #[command(flatten)]
+    pub(crate) ca: CaArgs,
+
+    /// Validity in days [default: the profile's]
+    #[arg(long, value_name = "N")]
+    pub(crate) days: Option<u32>,
+
+    /// Key type of the new key pair
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
+    pub(crate) key_type: String,
+
+    /// Directory to write NAME.key.pem, NAME.pem and NAME.chain.pem into
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+
+    /// Output: text, or JSON describing what was written
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual issue server api.example.internal www.example.internal --ip 10.0.0.7
+  mutual issue server localhost --ip 127.0.0.1 --days 30 --out-dir /etc/ssl/api")]
+pub(crate) struct IssueServerArgs {
+    /// Host names (DNS SANs); the first names the files
+    #[arg(required_unless_present = "ip", value_name = "HOST")]
+    pub(crate) hosts: Vec<String>,
+
+    /// IP addresses (IP SANs); repeatable
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) ip: Vec<std::net::IpAddr>,
+
+    #[command(flatten)]
+    pub(crate) common: IssueCommon,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual issue client alice --email alice@example.com
+  mutual issue client billing-worker --uri spiffe://example.internal/billing/worker")]
+pub(crate) struct IssueClientArgs {
+    /// The client's name (the certificate's CN); names the files
+    #[arg(value_name = "NAME")]
+    pub(crate) name: String,
+
+    /// Email addresses (email SANs); repeatable
+    #[arg(long, value_name = "EMAIL")]
+    pub(crate) email: Vec<String>,
+
+    /// URIs (URI SANs), e.g. SPIFFE IDs; repeatable
+    #[arg(long, value_name = "URI")]
+    pub(crate) uri: Vec<String>,
+
+    /// DNS names, only if mutual.toml allows them on client certificates; repeatable
+    #[arg(long, value_name = "NAME")]
+    pub(crate) dns: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) common: IssueCommon,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual list --expiring 30d
+  mutual list --profile client --status revoked --format json")]
+pub(crate) struct ListArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// Only certificates that expire within this period: 30d, 12h, 2w
+    #[arg(long, value_name = "PERIOD")]
+    pub(crate) expiring: Option<String>,
+
+    /// Only this profile: server, client, server-client, ocsp-signer, intermediate, root
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+
+    /// Only valid, revoked or expired certificates
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub(crate) status: Option<StatusArg>,
+
+    /// Only certificates naming this host, address, email or URI (`DNS:api.example`, or a bare value)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) san: Option<String>,
+
+    /// At most this many (the output ends with the cursor for the next page)
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub(crate) limit: u32,
+
+    /// Continue after this cursor (printed at the end of a full page)
+    #[arg(long, value_name = "CURSOR")]
+    pub(crate) after: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// Serial (hex, colons optional) or SHA-256 fingerprint
+    #[arg(value_name = "SERIAL|FINGERPRINT")]
+    pub(crate) id: String,
+
+    /// text (the record and the decoded certificate), json, or pem
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub(crate) format: ShowFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ShowFormat {
+    Text,
+    Json,
+    Pem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StatusArg {
+    Valid,
+    Revoked,
+    Expired,
 }
 
 #[derive(Debug, Args)]

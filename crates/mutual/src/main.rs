@@ -16,6 +16,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Init(args) => commands::init::run(&args),
+        Command::Issue(command) => commands::issue::run(&command),
+        Command::List(args) => commands::list::list(&args),
+        Command::Show(args) => commands::list::show(&args),
     };
     match result {
         Ok(status) => status.into(),

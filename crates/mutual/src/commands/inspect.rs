@@ -194,7 +194,12 @@ fn inspect_endpoint(
                 };
                 (presented, Some(request), endpoint)
             }
-            Err(error) => return Err(BadInput(format!("`{name}`: {}", with_causes(&error)))),
+            Err(error) => {
+                return Err(BadInput(format!(
+                    "`{name}`: {}",
+                    crate::commands::with_causes(&error)
+                )));
+            }
         };
     let mut objects = Vec::new();
     for (index, der) in certificates.iter().enumerate() {
@@ -226,18 +231,6 @@ fn inspect_endpoint(
         }),
         objects,
     })
-}
-
-/// An error and its causes on one line: `a: b: c`.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn write_text(out: &mut impl Write, reports: &[Report], colour: bool) -> anyhow::Result<()> {

@@ -1,1 +1,39 @@
+pub(crate) mod init;
 pub(crate) mod inspect;
+pub(crate) mod issue;
+pub(crate) mod list;
+
+use crate::exit::BadInput;
+
+/// The async runtime for commands that use the store: one thread is plenty for a CLI.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// A CA error as the binary reports it: the user's doing (exit 2) or not (exit 3), with
+/// its causes on one line.
+pub(crate) fn ca_error(error: mutual_ca::error::CaError) -> anyhow::Error {
+    let text = with_causes(&error);
+    if error.is_user_error() {
+        BadInput(text).into()
+    } else {
+        anyhow::anyhow!(text)
+    }
+}
+
+/// An error and its causes on one line: `a: b: c`.
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

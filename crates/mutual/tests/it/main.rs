@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod ca;
 mod corpus;
 mod endpoint;
 mod formats;

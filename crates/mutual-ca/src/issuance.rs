@@ -1,0 +1,527 @@
+//! The issuance pipeline, in typed steps: a [`Request`] is checked against its profile
+//! and the issuing CA into a [`Plan`] (or the reasons it is refused, all of them), the
+//! plan is signed, the result is decoded again and must be what the profile promised,
+//! and it is recorded in the store before it is handed to anyone.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use mutual_x509::{ExtensionValue, GeneralName, Severity};
+use rcgen::{
+    CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, PublicKeyData, SanType,
+    SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::key::KeyType;
+use crate::profile::{Profile, ProfileKind};
+use crate::store::{CertificateRecord, NewCertificate, Store, StoreError};
+
+/// A name a certificate is issued for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubjectAltName {
+    Dns(String),
+    Ip(IpAddr),
+    Email(String),
+    Uri(String),
+}
+
+impl fmt::Display for SubjectAltName {
+    /// `DNS:example.com`, as openssl and the store write names.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubjectAltName::Dns(v) => write!(f, "DNS:{v}"),
+            SubjectAltName::Ip(v) => write!(f, "IP:{v}"),
+            SubjectAltName::Email(v) => write!(f, "email:{v}"),
+            SubjectAltName::Uri(v) => write!(f, "URI:{v}"),
+        }
+    }
+}
+
+/// What someone asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub profile: ProfileKind,
+    pub common_name: String,
+    pub sans: Vec<SubjectAltName>,
+    /// Validity in days; the profile's default when absent.
+    pub days: Option<u32>,
+    /// The type of the subject's key.
+    pub key_type: KeyType,
+    /// Who asked: a local user, an API token... recorded in the store.
+    pub requester: Option<String>,
+}
+
+/// One reason a request is refused.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    ProfileDisabled {
+        profile: ProfileKind,
+    },
+    EmptyCommonName,
+    NoHostName {
+        profile: ProfileKind,
+    },
+    SanNotAllowed {
+        profile: ProfileKind,
+        san: String,
+    },
+    InvalidDnsName {
+        name: String,
+    },
+    OutsideNameConstraints {
+        name: String,
+        permitted: Vec<String>,
+    },
+    ZeroDays,
+    TooLong {
+        days: u32,
+        max: u32,
+    },
+    KeyTypeNotAllowed {
+        key_type: KeyType,
+        profile: ProfileKind,
+    },
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::ProfileDisabled { .. } => "profile_disabled",
+            Refusal::EmptyCommonName => "empty_common_name",
+            Refusal::NoHostName { .. } => "server_missing_san",
+            Refusal::SanNotAllowed { .. } => "san_not_allowed",
+            Refusal::InvalidDnsName { .. } => "invalid_dns_name",
+            Refusal::OutsideNameConstraints { .. } => "outside_name_constraints",
+            Refusal::ZeroDays => "zero_validity",
+            Refusal::TooLong { .. } => "validity_too_long",
+            Refusal::KeyTypeNotAllowed { .. } => "key_type_not_allowed",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::ProfileDisabled { profile } => write!(
+                f,
+                "profile {profile} is disabled; enable it in mutual.toml ([profiles.{profile}] enabled = true) if you must"
+            ),
+            Refusal::EmptyCommonName => write!(f, "the common name is empty"),
+            Refusal::NoHostName { profile } => write!(
+                f,
+                "profile {profile} needs at least one DNS name or IP address: clients ignore the CN"
+            ),
+            Refusal::SanNotAllowed { profile, san } => {
+                write!(f, "profile {profile} does not allow the name {san}")
+            }
+            Refusal::InvalidDnsName { name } => write!(f, "`{name}` is not a valid DNS name"),
+            Refusal::OutsideNameConstraints { name, permitted } => write!(
+                f,
+                "{name} is outside the CA's name constraints (permitted: {})",
+                permitted.join(", ")
+            ),
+            Refusal::ZeroDays => write!(f, "a validity of 0 days"),
+            Refusal::TooLong { days, max } => {
+                write!(
+                    f,
+                    "a validity of {days} days; the profile allows at most {max}"
+                )
+            }
+            Refusal::KeyTypeNotAllowed { key_type, profile } => {
+                write!(f, "key type {key_type} is not allowed by profile {profile}")
+            }
+        }
+    }
+}
+
+/// A CA that signs: its certificate and key, and what issuance needs to know about it.
+pub struct IssuingCa {
+    pub certificate_pem: String,
+    der: Vec<u8>,
+    key: KeyPair,
+    /// Hex of its subject key identifier: the store's issuer id.
+    pub key_id: String,
+    /// RFC 4514.
+    pub subject: String,
+    /// DNS name constraints (permitted subtrees), if any.
+    pub permitted_dns: Vec<String>,
+}
+
+impl IssuingCa {
+    /// Pairs a CA certificate with its key, checking that they belong together.
+    pub fn new(certificate_pem: &str, key: KeyPair) -> Result<IssuingCa, IssueError> {
+        let bad = |detail: String| IssueError::BadCa { detail };
+        let blocks = mutual_x509::pem::parse(certificate_pem.as_bytes())
+            .map_err(|e| bad(format!("CA certificate: {e}")))?;
+        let der = blocks
+            .into_iter()
+            .find(|b| b.label == "CERTIFICATE")
+            .ok_or_else(|| bad("no CERTIFICATE block in the CA certificate file".to_owned()))?
+            .der;
+        let cert = mutual_x509::Certificate::from_der(&der, OffsetDateTime::now_utc())
+            .map_err(|e| bad(format!("CA certificate {e}")))?;
+        if cert.purpose.ca.is_none() {
+            return Err(bad(format!(
+                "{} is not a CA certificate",
+                cert.subject.rfc4514
+            )));
+        }
+        if cert.public_key.key_bytes != public_key_bits(&key) {
+            return Err(bad(format!(
+                "the key does not belong to the CA certificate {}",
+                cert.subject.rfc4514
+            )));
+        }
+        let mut key_id = String::new();
+        let mut permitted_dns = Vec::new();
+        for extension in &cert.extensions {
+            match &extension.value {
+                ExtensionValue::SubjectKeyIdentifier { key_id: id } => key_id = id.replace(':', ""),
+                ExtensionValue::NameConstraints { permitted, .. } => {
+                    permitted_dns = permitted
+                        .iter()
+                        .filter_map(|n| match n {
+                            GeneralName::Dns(d) => Some(d.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        if key_id.is_empty() {
+            return Err(bad(
+                "the CA certificate has no subject key identifier".to_owned()
+            ));
+        }
+        Ok(IssuingCa {
+            certificate_pem: certificate_pem.to_owned(),
+            der,
+            key,
+            key_id,
+            subject: cert.subject.rfc4514,
+            permitted_dns,
+        })
+    }
+}
+
+/// The subjectPublicKey bits of a key pair, as a certificate would carry them.
+fn public_key_bits(key: &KeyPair) -> Vec<u8> {
+    use x509_parser::prelude::FromDer;
+    let spki = key.subject_public_key_info();
+    x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki)
+        .map(|(_, spki)| spki.subject_public_key.data.to_vec())
+        .unwrap_or_default()
+}
+
+/// A request that passed every check, ready to sign.
+pub struct Plan {
+    params: CertificateParams,
+    profile: Profile,
+    requester: Option<String>,
+    sans: Vec<String>,
+}
+
+impl Plan {
+    /// The validity the certificate will get.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.params.not_after
+    }
+}
+
+/// Checks a request against its profile and the issuing CA. Every reason to refuse is
+/// returned, not just the first.
+pub fn plan(
+    request: &Request,
+    profile: &Profile,
+    ca: &IssuingCa,
+    now: OffsetDateTime,
+) -> Result<Plan, Vec<Refusal>> {
+    let mut refusals = Vec::new();
+    let kind = profile.kind;
+    if !profile.enabled {
+        refusals.push(Refusal::ProfileDisabled { profile: kind });
+    }
+    if request.common_name.trim().is_empty() {
+        refusals.push(Refusal::EmptyCommonName);
+    }
+    if !profile.key_types.contains(&request.key_type) {
+        refusals.push(Refusal::KeyTypeNotAllowed {
+            key_type: request.key_type,
+            profile: kind,
+        });
+    }
+    let days = request.days.unwrap_or(profile.default_days);
+    if days == 0 {
+        refusals.push(Refusal::ZeroDays);
+    } else if days > profile.max_days {
+        refusals.push(Refusal::TooLong {
+            days,
+            max: profile.max_days,
+        });
+    }
+    let mut sans = Vec::new();
+    for san in &request.sans {
+        let allowed = match san {
+            SubjectAltName::Dns(_) => profile.allowed_sans.dns,
+            SubjectAltName::Ip(_) => profile.allowed_sans.ip,
+            SubjectAltName::Email(_) => profile.allowed_sans.email,
+            SubjectAltName::Uri(_) => profile.allowed_sans.uri,
+        };
+        if !allowed {
+            refusals.push(Refusal::SanNotAllowed {
+                profile: kind,
+                san: san.to_string(),
+            });
+            continue;
+        }
+        match rcgen_san(san) {
+            Some(converted) => sans.push(converted),
+            None => refusals.push(Refusal::InvalidDnsName {
+                name: san.to_string(),
+            }),
+        }
+        if let SubjectAltName::Dns(name) = san {
+            if !is_dns_name(name) {
+                refusals.push(Refusal::InvalidDnsName { name: name.clone() });
+            } else if !ca.permitted_dns.is_empty()
+                && !ca.permitted_dns.iter().any(|base| within(name, base))
+            {
+                refusals.push(Refusal::OutsideNameConstraints {
+                    name: name.clone(),
+                    permitted: ca.permitted_dns.clone(),
+                });
+            }
+        }
+    }
+    let names_host = request
+        .sans
+        .iter()
+        .any(|s| matches!(s, SubjectAltName::Dns(_) | SubjectAltName::Ip(_)));
+    if profile.requires_host_name() && !names_host {
+        refusals.push(Refusal::NoHostName { profile: kind });
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+
+    let mut params = CertificateParams::default();
+    let mut subject = DistinguishedName::new();
+    subject.push(DnType::CommonName, request.common_name.trim());
+    params.distinguished_name = subject;
+    params.subject_alt_names = sans;
+    // Backdated a minute so a client whose clock is slightly behind accepts it at once.
+    params.not_before = now - Duration::minutes(1);
+    params.not_after = now + Duration::days(i64::from(days));
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = profile.key_usages(request.key_type);
+    params.extended_key_usages = profile.extended_key_usages();
+    params.use_authority_key_identifier_extension = true;
+    Ok(Plan {
+        params,
+        profile: profile.clone(),
+        requester: request.requester.clone(),
+        sans: request.sans.iter().map(ToString::to_string).collect(),
+    })
+}
+
+fn rcgen_san(san: &SubjectAltName) -> Option<SanType> {
+    Some(match san {
+        SubjectAltName::Dns(v) => SanType::DnsName(v.as_str().try_into().ok()?),
+        SubjectAltName::Ip(v) => SanType::IpAddress(*v),
+        SubjectAltName::Email(v) => SanType::Rfc822Name(v.as_str().try_into().ok()?),
+        SubjectAltName::Uri(v) => SanType::URI(v.as_str().try_into().ok()?),
+    })
+}
+
+/// LDH labels, optionally a leading `*.` wildcard; what browsers accept in a SAN.
+fn is_dns_name(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// RFC 5280 §4.2.1.10 dNSName constraints: the name itself or any name below it.
+fn within(name: &str, base: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let base = base.trim_start_matches('.').to_ascii_lowercase();
+    name == base || name.ends_with(&format!(".{base}"))
+}
+
+/// A certificate that has been issued and recorded.
+#[derive(Debug)]
+pub struct Issued {
+    pub certificate_pem: String,
+    /// The certificate followed by the issuing CA's: what a TLS server or client sends.
+    pub chain_pem: String,
+    pub record: CertificateRecord,
+}
+
+/// Signs the plan with the CA, checks the result is what the profile promised, and
+/// records it. A serial that collides in the store is replaced, a few times at most.
+pub async fn issue(
+    plan: Plan,
+    subject_key: &impl PublicKeyData,
+    ca: &IssuingCa,
+    store: &Store,
+    now: OffsetDateTime,
+) -> Result<Issued, IssueError> {
+    let issuer = rcgen::Issuer::from_ca_cert_der(&ca.der.as_slice().into(), &ca.key)
+        .map_err(|e| IssueError::Sign { source: e })?;
+    let mut params = plan.params;
+    for _ in 0..3 {
+        params.serial_number = Some(random_serial()?);
+        let certificate = params
+            .signed_by(subject_key, &issuer)
+            .map_err(|e| IssueError::Sign { source: e })?;
+        let decoded = check_construction(certificate.der(), &plan.profile, now)?;
+        let pem = certificate.pem();
+        let new = NewCertificate {
+            serial: decoded.serial.clone(),
+            issuer_key_id: ca.key_id.clone(),
+            issuer: decoded.issuer.rfc4514.clone(),
+            subject: decoded.subject.rfc4514.clone(),
+            sans: plan.sans.clone(),
+            not_before: decoded.validity.not_before,
+            not_after: decoded.validity.not_after,
+            profile: plan.profile.kind.to_string(),
+            requester: plan.requester.clone(),
+            fingerprint_sha256: decoded.fingerprints.sha256.clone(),
+            pem: pem.clone(),
+        };
+        match store.record(&new).await {
+            Ok(record) => {
+                let chain_pem = format!("{pem}{}", ca.certificate_pem);
+                return Ok(Issued {
+                    certificate_pem: pem,
+                    chain_pem,
+                    record,
+                });
+            }
+            Err(StoreError::DuplicateSerial { .. }) => continue,
+            Err(source) => return Err(IssueError::Store { source }),
+        }
+    }
+    Err(IssueError::SerialCollisions)
+}
+
+/// The certificate must decode as the profile's purpose, with no error-level finding:
+/// issuance is correct by construction, and this proves it on every certificate.
+fn check_construction(
+    der: &[u8],
+    profile: &Profile,
+    now: OffsetDateTime,
+) -> Result<mutual_x509::Certificate, IssueError> {
+    let decoded =
+        mutual_x509::Certificate::from_der(der, now).map_err(|e| IssueError::Construction {
+            detail: format!("the signed certificate does not decode: {e}"),
+        })?;
+    if decoded.purpose.kind != profile.expected_purpose() {
+        return Err(IssueError::Construction {
+            detail: format!(
+                "profile {} produced a {}",
+                profile.kind,
+                decoded.purpose.kind.title()
+            ),
+        });
+    }
+    let errors: Vec<&str> = decoded
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.code)
+        .collect();
+    if !errors.is_empty() {
+        return Err(IssueError::Construction {
+            detail: format!("the signed certificate has findings {}", errors.join(", ")),
+        });
+    }
+    Ok(decoded)
+}
+
+/// 128 random bits from the OS CSPRNG, positive (top bit clear) and never zero.
+fn random_serial() -> Result<SerialNumber, IssueError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| IssueError::Random)?;
+    bytes[0] &= 0x7f;
+    bytes[0] |= 0x40;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("refused: {}", refusals.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Refused { refusals: Vec<Refusal> },
+    #[error("the issuing CA is unusable: {detail}")]
+    BadCa { detail: String },
+    #[error("signing failed")]
+    Sign {
+        #[source]
+        source: rcgen::Error,
+    },
+    #[error("issuance check failed: {detail}")]
+    Construction { detail: String },
+    #[error("recording the certificate failed; it was not issued")]
+    Store {
+        #[source]
+        source: StoreError,
+    },
+    #[error("the OS random number generator failed")]
+    Random,
+    #[error("three random serials in a row collided in the store")]
+    SerialCollisions,
+}
+
+impl IssueError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            IssueError::Refused { .. } => "refused",
+            IssueError::BadCa { .. } => "bad_ca",
+            IssueError::Sign { .. } => "sign_failed",
+            IssueError::Construction { .. } => "construction_check_failed",
+            IssueError::Store { .. } => "store_failed",
+            IssueError::Random => "random_failed",
+            IssueError::SerialCollisions => "serial_collisions",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names_and_constraints() {
+        assert!(is_dns_name("api.example.internal"));
+        assert!(is_dns_name("*.example.internal"));
+        assert!(!is_dns_name("bad_name.example"));
+        assert!(!is_dns_name("-lead.example"));
+        assert!(!is_dns_name(""));
+        assert!(within("a.example.internal", "example.internal"));
+        assert!(within("example.internal", ".example.internal"));
+        assert!(!within("example.internal.evil", "example.internal"));
+        assert!(!within("badexample.internal", "example.internal"));
+    }
+
+    #[test]
+    fn serials_are_positive_and_sixteen_bytes() {
+        for _ in 0..100 {
+            let serial = random_serial().expect("random");
+            let bytes = serial.to_bytes();
+            assert_eq!(bytes.len(), 16);
+            assert!(bytes[0] & 0x80 == 0 && bytes[0] != 0);
+        }
+    }
+}

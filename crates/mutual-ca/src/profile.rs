@@ -1,0 +1,368 @@
+//! Profiles: every default and every limit of an issued certificate comes from a named
+//! profile, never from the requester. Built in, and overridable in `mutual.toml`.
+//!
+//! ```toml
+//! [profiles.server]
+//! default_days = 30
+//! max_days = 90
+//!
+//! [profiles.client]
+//! allow = ["email", "uri", "dns"]   # DNS names on client certificates, if you must
+//!
+//! [profiles.server-client]
+//! enabled = true                    # off by default: the industry separates the two
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use mutual_x509::PurposeKind;
+use rcgen::{ExtendedKeyUsagePurpose, KeyUsagePurpose};
+use serde::Deserialize;
+
+use crate::key::KeyType;
+
+/// The leaf profiles a CA issues under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProfileKind {
+    Server,
+    Client,
+    ServerClient,
+    OcspSigner,
+}
+
+impl ProfileKind {
+    pub const ALL: [ProfileKind; 4] = [
+        ProfileKind::Server,
+        ProfileKind::Client,
+        ProfileKind::ServerClient,
+        ProfileKind::OcspSigner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileKind::Server => "server",
+            ProfileKind::Client => "client",
+            ProfileKind::ServerClient => "server-client",
+            ProfileKind::OcspSigner => "ocsp-signer",
+        }
+    }
+}
+
+impl fmt::Display for ProfileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProfileKind {
+    type Err = ProfileError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProfileKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| ProfileError::Unknown { name: s.to_owned() })
+    }
+}
+
+/// Which kinds of subjectAltName a profile accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SanKinds {
+    pub dns: bool,
+    pub ip: bool,
+    pub email: bool,
+    pub uri: bool,
+}
+
+impl SanKinds {
+    fn from_names(names: &[String]) -> Result<Self, ProfileError> {
+        let mut kinds = SanKinds::default();
+        for name in names {
+            match name.as_str() {
+                "dns" => kinds.dns = true,
+                "ip" => kinds.ip = true,
+                "email" => kinds.email = true,
+                "uri" => kinds.uri = true,
+                other => {
+                    return Err(ProfileError::Invalid {
+                        detail: format!("SAN kind `{other}`; expected dns, ip, email or uri"),
+                    });
+                }
+            }
+        }
+        Ok(kinds)
+    }
+}
+
+/// What a certificate issued under a profile may and must say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub kind: ProfileKind,
+    /// Disabled profiles refuse every request (server-client is, until enabled).
+    pub enabled: bool,
+    pub default_days: u32,
+    pub max_days: u32,
+    pub allowed_sans: SanKinds,
+    pub key_types: Vec<KeyType>,
+}
+
+impl Profile {
+    /// The built-in defaults.
+    pub fn builtin(kind: ProfileKind) -> Profile {
+        let all_keys = KeyType::ALL.to_vec();
+        match kind {
+            ProfileKind::Server => Profile {
+                kind,
+                enabled: true,
+                default_days: 90,
+                // The CA/Browser Forum's ceiling for TLS server certificates.
+                max_days: 398,
+                allowed_sans: SanKinds {
+                    dns: true,
+                    ip: true,
+                    ..SanKinds::default()
+                },
+                key_types: all_keys,
+            },
+            ProfileKind::Client => Profile {
+                kind,
+                enabled: true,
+                default_days: 365,
+                max_days: 825,
+                allowed_sans: SanKinds {
+                    email: true,
+                    uri: true,
+                    ..SanKinds::default()
+                },
+                key_types: all_keys,
+            },
+            ProfileKind::ServerClient => Profile {
+                kind,
+                enabled: false,
+                default_days: 90,
+                max_days: 398,
+                allowed_sans: SanKinds {
+                    dns: true,
+                    ip: true,
+                    email: false,
+                    uri: true,
+                },
+                key_types: all_keys,
+            },
+            ProfileKind::OcspSigner => Profile {
+                kind,
+                enabled: true,
+                default_days: 30,
+                max_days: 90,
+                allowed_sans: SanKinds::default(),
+                key_types: all_keys,
+            },
+        }
+    }
+
+    /// The EKU the profile fixes; the requester cannot change it.
+    pub fn extended_key_usages(&self) -> Vec<ExtendedKeyUsagePurpose> {
+        match self.kind {
+            ProfileKind::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
+            ProfileKind::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+            ProfileKind::ServerClient => vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
+            ProfileKind::OcspSigner => vec![ExtendedKeyUsagePurpose::OcspSigning],
+        }
+    }
+
+    /// The key usage: digitalSignature, plus keyEncipherment for RSA server keys (RSA key
+    /// transport in TLS 1.2).
+    pub fn key_usages(&self, key: KeyType) -> Vec<KeyUsagePurpose> {
+        let mut usages = vec![KeyUsagePurpose::DigitalSignature];
+        let rsa = matches!(key, KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096);
+        if rsa && matches!(self.kind, ProfileKind::Server | ProfileKind::ServerClient) {
+            usages.push(KeyUsagePurpose::KeyEncipherment);
+        }
+        usages
+    }
+
+    /// Server certificates must name at least one host (DNS or IP SAN).
+    pub fn requires_host_name(&self) -> bool {
+        matches!(self.kind, ProfileKind::Server | ProfileKind::ServerClient)
+    }
+
+    /// What `inspect` must say the issued certificate is: the by-construction check.
+    pub fn expected_purpose(&self) -> PurposeKind {
+        match self.kind {
+            ProfileKind::Server => PurposeKind::Server,
+            ProfileKind::Client => PurposeKind::Client,
+            ProfileKind::ServerClient => PurposeKind::ServerAndClient,
+            ProfileKind::OcspSigner => PurposeKind::OcspSigning,
+        }
+    }
+}
+
+/// The profiles in force: built-ins with `mutual.toml`'s overrides applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profiles {
+    profiles: BTreeMap<ProfileKind, Profile>,
+}
+
+impl Default for Profiles {
+    fn default() -> Self {
+        Profiles {
+            profiles: ProfileKind::ALL
+                .into_iter()
+                .map(|kind| (kind, Profile::builtin(kind)))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, ProfileOverride>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileOverride {
+    enabled: Option<bool>,
+    default_days: Option<u32>,
+    max_days: Option<u32>,
+    allow: Option<Vec<String>>,
+    key_types: Option<Vec<String>>,
+}
+
+impl Profiles {
+    /// The built-ins overridden by the `[profiles.NAME]` tables of a `mutual.toml`.
+    pub fn from_toml(text: &str) -> Result<Profiles, ProfileError> {
+        let config: ConfigFile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
+            detail: e.message().to_owned(),
+        })?;
+        let mut profiles = Profiles::default();
+        for (name, o) in config.profiles {
+            let kind: ProfileKind = name.parse()?;
+            let profile = profiles
+                .profiles
+                .get_mut(&kind)
+                .ok_or(ProfileError::Unknown { name })?;
+            if let Some(enabled) = o.enabled {
+                profile.enabled = enabled;
+            }
+            if let Some(days) = o.max_days {
+                profile.max_days = days;
+            }
+            if let Some(days) = o.default_days {
+                profile.default_days = days;
+            }
+            if let Some(allow) = &o.allow {
+                profile.allowed_sans = SanKinds::from_names(allow)?;
+            }
+            if let Some(types) = &o.key_types {
+                profile.key_types = types
+                    .iter()
+                    .map(|t| {
+                        t.parse::<KeyType>().map_err(|e| ProfileError::Invalid {
+                            detail: format!("profile {kind}: {e}"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            if profile.default_days == 0 || profile.default_days > profile.max_days {
+                return Err(ProfileError::Invalid {
+                    detail: format!(
+                        "profile {kind}: default_days {} must be between 1 and max_days {}",
+                        profile.default_days, profile.max_days
+                    ),
+                });
+            }
+        }
+        Ok(profiles)
+    }
+
+    pub fn get(&self, kind: ProfileKind) -> &Profile {
+        // Every kind is inserted by Default and never removed.
+        &self.profiles[&kind]
+    }
+}
+
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("unknown profile `{name}`; expected server, client, server-client or ocsp-signer")]
+    Unknown { name: String },
+    #[error("mutual.toml: {detail}")]
+    Invalid { detail: String },
+}
+
+impl ProfileError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProfileError::Unknown { .. } => "unknown_profile",
+            ProfileError::Invalid { .. } => "invalid_config",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_separate_server_and_client() {
+        let profiles = Profiles::default();
+        assert!(profiles.get(ProfileKind::Server).allowed_sans.dns);
+        assert!(!profiles.get(ProfileKind::Client).allowed_sans.dns);
+        assert!(!profiles.get(ProfileKind::ServerClient).enabled);
+        assert_eq!(
+            profiles
+                .get(ProfileKind::Server)
+                .key_usages(KeyType::Rsa2048),
+            vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment
+            ]
+        );
+        assert_eq!(
+            profiles
+                .get(ProfileKind::Client)
+                .key_usages(KeyType::Rsa2048),
+            vec![KeyUsagePurpose::DigitalSignature]
+        );
+    }
+
+    #[test]
+    fn overrides_from_toml() {
+        let profiles = Profiles::from_toml(
+            "[profiles.server]\ndefault_days = 30\nmax_days = 90\n[profiles.server-client]\nenabled = true\n[profiles.client]\nallow = [\"email\", \"dns\"]\nkey_types = [\"ec-p256\"]\n",
+        )
+        .expect("valid config");
+        let server = profiles.get(ProfileKind::Server);
+        assert_eq!((server.default_days, server.max_days), (30, 90));
+        assert!(profiles.get(ProfileKind::ServerClient).enabled);
+        let client = profiles.get(ProfileKind::Client);
+        assert!(client.allowed_sans.dns && client.allowed_sans.email && !client.allowed_sans.uri);
+        assert_eq!(client.key_types, vec![KeyType::EcP256]);
+    }
+
+    #[test]
+    fn bad_configs_are_named() {
+        for (text, code) in [
+            ("[profiles.webserver]\n", "unknown_profile"),
+            ("[profiles.server]\ncolour = 1\n", "invalid_config"),
+            ("[profiles.server]\ndefault_days = 500\n", "invalid_config"),
+            ("[profiles.client]\nallow = [\"x400\"]\n", "invalid_config"),
+            (
+                "[profiles.client]\nkey_types = [\"rsa-1024\"]\n",
+                "invalid_config",
+            ),
+            ("not toml at all [", "invalid_config"),
+        ] {
+            let error = Profiles::from_toml(text).expect_err(text);
+            assert_eq!(error.code(), code, "{text}: {error}");
+        }
+    }
+}

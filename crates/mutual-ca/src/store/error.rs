@@ -1,0 +1,149 @@
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+use super::RevocationReason;
+
+/// Everything that can go wrong in the certificate store.
+///
+/// Each variant carries the evidence (the path, the serial, the value found) and keeps the
+/// database error as its `source`; [`StoreError::code`] is the stable name of the problem.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the certificate store `{}`", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("`{}` is not a SQLite database; expected the certificate store", path.display())]
+    NotADatabase {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(
+        "the certificate store `{}` has schema migration {found} applied, which this build does \
+         not know (it knows up to {known}); it was written by a newer mutual",
+        path.display()
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "the certificate store `{}` has schema migration {version} applied in a different form \
+         than this build's; the migration file was edited after it was applied",
+        path.display()
+    )]
+    SchemaModified { path: PathBuf, version: i64 },
+    #[error("cannot bring the schema of the certificate store `{}` up to date", path.display())]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("serial {serial} is already recorded for issuer key {issuer_key_id}")]
+    DuplicateSerial {
+        issuer_key_id: String,
+        serial: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("a certificate with SHA-256 fingerprint {fingerprint} is already recorded")]
+    DuplicateCertificate {
+        fingerprint: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("`{input}` is not a serial number: expected {expected}")]
+    InvalidSerial {
+        input: String,
+        expected: &'static str,
+    },
+    #[error("`{input}` is not a SHA-256 fingerprint: expected 64 hex digits, colons allowed")]
+    InvalidFingerprint { input: String },
+    #[error("`{input}` is not a key identifier: expected hex digits, colons allowed")]
+    InvalidKeyId { input: String },
+    #[error(
+        "`{input}` is not a subject alternative name: expected KIND:VALUE, as in `DNS:example.com`"
+    )]
+    InvalidSan { input: String },
+    #[error("`{input}` is not a list cursor: expected the `next` value a previous page returned")]
+    InvalidCursor { input: String },
+    #[error(
+        "`{input}` is not a revocation reason: expected one of the RFC 5280 names, \
+         such as `keyCompromise` or `superseded`"
+    )]
+    InvalidRevocationReason { input: String },
+    #[error("`{input}` is not a status: expected `valid`, `revoked` or `expired`")]
+    InvalidStatus { input: String },
+    #[error("no certificate with {lookup} is recorded")]
+    NotFound { lookup: String },
+    #[error(
+        "serial {serial} is recorded under {} issuers ({}); look the certificate up by fingerprint",
+        issuer_key_ids.len(),
+        issuer_key_ids.join(", ")
+    )]
+    AmbiguousSerial {
+        serial: String,
+        issuer_key_ids: Vec<String>,
+    },
+    #[error(
+        "certificate {serial} of issuer key {issuer_key_id} was already revoked at {revoked_at} ({reason})"
+    )]
+    AlreadyRevoked {
+        serial: String,
+        issuer_key_id: String,
+        revoked_at: OffsetDateTime,
+        reason: RevocationReason,
+    },
+    #[error("certificate row {id} has an unreadable `{column}`: found {found}")]
+    CorruptRow {
+        id: i64,
+        column: &'static str,
+        found: String,
+    },
+    #[error("certificate row {id} has an unreadable `sans` column")]
+    CorruptSans {
+        id: i64,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the certificate store failed while {operation}")]
+    Database {
+        operation: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl StoreError {
+    /// The stable snake_case name of the problem, for `--format json` and the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Open { .. } => "store_open_failed",
+            Self::NotADatabase { .. } => "store_not_a_database",
+            Self::SchemaTooNew { .. } => "store_schema_too_new",
+            Self::SchemaModified { .. } => "store_schema_modified",
+            Self::Migrate { .. } => "store_migration_failed",
+            Self::DuplicateSerial { .. } => "duplicate_serial",
+            Self::DuplicateCertificate { .. } => "duplicate_certificate",
+            Self::InvalidSerial { .. } => "invalid_serial",
+            Self::InvalidFingerprint { .. } => "invalid_fingerprint",
+            Self::InvalidKeyId { .. } => "invalid_key_id",
+            Self::InvalidSan { .. } => "invalid_san",
+            Self::InvalidCursor { .. } => "invalid_cursor",
+            Self::InvalidRevocationReason { .. } => "invalid_revocation_reason",
+            Self::InvalidStatus { .. } => "invalid_status",
+            Self::NotFound { .. } => "certificate_not_found",
+            Self::AmbiguousSerial { .. } => "ambiguous_serial",
+            Self::AlreadyRevoked { .. } => "already_revoked",
+            Self::CorruptRow { .. } => "store_corrupt_row",
+            Self::CorruptSans { .. } => "store_corrupt_row",
+            Self::Database { .. } => "store_query_failed",
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The certificate store: every certificate the CA issues, recorded with the fields people
+//! search by as columns, so "what expires next week" and "what names host X" are queries.
+//!
+//! SQLite (WAL, bundled) is the embedded default; PostgreSQL, for several nodes, is to come
+//! behind the same [`Store`]. Migrations live in `migrations/<dialect>/` and run on open.
+//! Times are stored as Unix seconds, UTC.
+
+mod error;
+mod identifier;
+mod model;
+mod sqlite;
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+pub use error::StoreError;
+pub use model::{
+    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, RevocationReason, Status,
+    StatusFilter,
+};
+
+/// A handle on the certificate store. Cheap to clone; clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// One variant per database; callers never see which.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+}
+
+impl Store {
+    /// Opens the SQLite database at `path`, creating it if missing, in WAL mode with foreign
+    /// keys on and a 5 s busy timeout, and brings its schema up to date. The parent
+    /// directory must exist.
+    ///
+    /// A file that is not SQLite is [`StoreError::NotADatabase`]; a database migrated by a
+    /// newer build is [`StoreError::SchemaTooNew`].
+    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        let backend = Backend::Sqlite(sqlite::SqliteStore::open(path).await?);
+        Ok(Self { backend })
+    }
+
+    /// Records a newly issued certificate in one transaction and returns the stored record,
+    /// only once it is committed (and synced to disk).
+    ///
+    /// Serial, issuer key id and fingerprint are normalised first. An `(issuer_key_id,
+    /// serial)` pair already recorded is [`StoreError::DuplicateSerial`]: the issuer retries
+    /// with a fresh serial. The same certificate twice is [`StoreError::DuplicateCertificate`].
+    pub async fn record(&self, new: &NewCertificate) -> Result<CertificateRecord, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.record(new).await,
+        }
+    }
+
+    /// The certificate `lookup` names, if recorded. A serial used by two issuers is
+    /// [`StoreError::AmbiguousSerial`].
+    pub async fn find(&self, lookup: &Lookup) -> Result<Option<CertificateRecord>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.find(lookup).await,
+        }
+    }
+
+    /// The certificates `query` selects, ordered by `not_after` then `id`, one page at a
+    /// time: pass the page's `next` as the following query's `after`.
+    pub async fn list(&self, query: &Query) -> Result<Page, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.list(query).await,
+        }
+    }
+
+    /// Marks the certificate revoked at `at` for `reason` and returns the updated record.
+    /// Unknown is [`StoreError::NotFound`]; revoked before is [`StoreError::AlreadyRevoked`].
+    pub async fn revoke(
+        &self,
+        lookup: &Lookup,
+        at: OffsetDateTime,
+        reason: RevocationReason,
+    ) -> Result<CertificateRecord, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.revoke(lookup, at, reason).await,
+        }
+    }
+
+    /// Waits for queries in flight and closes the connections; for SQLite this also folds
+    /// the WAL back into the database file. Dropping the store without it is safe.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(store) => store.close().await,
+        }
+    }
+}

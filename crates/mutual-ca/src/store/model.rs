@@ -1,0 +1,466 @@
+//! The values that go in and come out of the store.
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+
+use super::{StoreError, identifier};
+
+/// A certificate the CA has just signed, to be recorded before anyone receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCertificate {
+    /// Upper-case hex without colons, as `openssl x509 -serial` prints it; other spellings
+    /// are normalised to that.
+    pub serial: String,
+    /// Hex of the issuer's subject key identifier.
+    pub issuer_key_id: String,
+    /// RFC 4514.
+    pub issuer: String,
+    /// RFC 4514.
+    pub subject: String,
+    /// Display forms: `DNS:example.com`, `IP:10.0.0.1`, `email:a@b`, `URI:spiffe://...`.
+    pub sans: Vec<String>,
+    /// Stored to the second, as X.509 times are.
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    /// The profile that decided the certificate: `server`, `client`, `intermediate`, ...
+    pub profile: String,
+    /// Who asked (a local user, an API token): free text.
+    pub requester: Option<String>,
+    /// SHA-256 of the DER, upper-case colon hex as `openssl x509 -fingerprint -sha256` prints it.
+    pub fingerprint_sha256: String,
+    /// The certificate, PEM.
+    pub pem: String,
+}
+
+/// A certificate as the store holds it. Times are whole seconds, UTC.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// The store's own number for the row; stable, never reused.
+    pub id: i64,
+    pub serial: String,
+    pub issuer_key_id: String,
+    pub issuer: String,
+    pub subject: String,
+    /// As issued, in the order given.
+    pub sans: Vec<String>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub profile: String,
+    pub requester: Option<String>,
+    pub fingerprint_sha256: String,
+    pub pem: String,
+    pub status: Status,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revocation_reason: Option<RevocationReason>,
+    /// When the store recorded it.
+    pub created_at: OffsetDateTime,
+}
+
+impl CertificateRecord {
+    /// What `list --status` would call this certificate at `now`: revoked wins over expired.
+    pub fn status_at(&self, now: OffsetDateTime) -> StatusFilter {
+        match self.status {
+            Status::Revoked => StatusFilter::Revoked,
+            // notAfter is the last second of validity (RFC 5280 4.1.2.5).
+            Status::Valid if self.not_after < now => StatusFilter::Expired,
+            Status::Valid => StatusFilter::Valid,
+        }
+    }
+}
+
+/// The stored status. Expiry is not stored: it follows from `not_after` and the time asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Valid,
+    Revoked,
+}
+
+impl Status {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What `list --status` selects, at [`Query::now`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusFilter {
+    /// Not revoked and `not_after` not yet passed.
+    Valid,
+    /// Revoked, whether or not it has expired since.
+    Revoked,
+    /// Not revoked and `not_after` passed.
+    Expired,
+}
+
+impl StatusFilter {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for StatusFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StatusFilter {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Valid, Self::Revoked, Self::Expired]
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| StoreError::InvalidStatus {
+                input: s.to_owned(),
+            })
+    }
+}
+
+/// RFC 5280 5.3.1 CRLReason. `removeFromCRL` (8) is left out: it only has a meaning in
+/// delta CRLs, not as the reason a certificate was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevocationReason {
+    Unspecified,
+    KeyCompromise,
+    CaCompromise,
+    AffiliationChanged,
+    Superseded,
+    CessationOfOperation,
+    CertificateHold,
+    PrivilegeWithdrawn,
+    AaCompromise,
+}
+
+impl RevocationReason {
+    pub const ALL: [Self; 9] = [
+        Self::Unspecified,
+        Self::KeyCompromise,
+        Self::CaCompromise,
+        Self::AffiliationChanged,
+        Self::Superseded,
+        Self::CessationOfOperation,
+        Self::CertificateHold,
+        Self::PrivilegeWithdrawn,
+        Self::AaCompromise,
+    ];
+
+    /// The CRLReason enumeration value.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Unspecified => 0,
+            Self::KeyCompromise => 1,
+            Self::CaCompromise => 2,
+            Self::AffiliationChanged => 3,
+            Self::Superseded => 4,
+            Self::CessationOfOperation => 5,
+            Self::CertificateHold => 6,
+            Self::PrivilegeWithdrawn => 9,
+            Self::AaCompromise => 10,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.code() == code)
+    }
+
+    /// The name in RFC 5280's ASN.1 module: `keyCompromise`, `cACompromise`, ...
+    pub const fn rfc_name(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified",
+            Self::KeyCompromise => "keyCompromise",
+            Self::CaCompromise => "cACompromise",
+            Self::AffiliationChanged => "affiliationChanged",
+            Self::Superseded => "superseded",
+            Self::CessationOfOperation => "cessationOfOperation",
+            Self::CertificateHold => "certificateHold",
+            Self::PrivilegeWithdrawn => "privilegeWithdrawn",
+            Self::AaCompromise => "aACompromise",
+        }
+    }
+}
+
+impl fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.rfc_name())
+    }
+}
+
+/// Accepts the RFC names in any case and with `-` or `_` between words, so `keyCompromise`,
+/// `key-compromise` and `caCompromise` all parse.
+impl FromStr for RevocationReason {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_'))
+            .collect();
+        Self::ALL
+            .into_iter()
+            .find(|reason| reason.rfc_name().eq_ignore_ascii_case(&wanted))
+            .ok_or_else(|| StoreError::InvalidRevocationReason {
+                input: s.to_owned(),
+            })
+    }
+}
+
+/// How one certificate is named. Serials and fingerprints may be spelled in upper or lower
+/// case, with or without colons.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// A serial alone: an error if two issuers used the same serial.
+    Serial(String),
+    /// SHA-256 of the DER.
+    Fingerprint(String),
+    /// A serial under one issuing key: what a CRL or OCSP request names.
+    IssuerSerial {
+        issuer_key_id: String,
+        serial: String,
+    },
+}
+
+impl Lookup {
+    /// The same lookup with its values in their stored spelling.
+    pub(crate) fn normalised(&self) -> Result<Self, StoreError> {
+        Ok(match self {
+            Self::Serial(serial) => Self::Serial(identifier::serial(serial)?),
+            Self::Fingerprint(fingerprint) => {
+                Self::Fingerprint(identifier::fingerprint(fingerprint)?)
+            }
+            Self::IssuerSerial {
+                issuer_key_id,
+                serial,
+            } => Self::IssuerSerial {
+                issuer_key_id: identifier::key_id(issuer_key_id)?,
+                serial: identifier::serial(serial)?,
+            },
+        })
+    }
+}
+
+impl fmt::Display for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Serial(serial) => write!(f, "serial {serial}"),
+            Self::Fingerprint(fingerprint) => write!(f, "SHA-256 fingerprint {fingerprint}"),
+            Self::IssuerSerial {
+                issuer_key_id,
+                serial,
+            } => write!(f, "serial {serial} under issuer key {issuer_key_id}"),
+        }
+    }
+}
+
+/// What `mutual show SERIAL|FINGERPRINT` accepts: 64 hex digits are a fingerprint (a serial
+/// has at most 40), anything else must be a serial. The result is normalised.
+impl FromStr for Lookup {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if identifier::looks_like_fingerprint(s) {
+            identifier::fingerprint(s).map(Self::Fingerprint)
+        } else {
+            identifier::serial(s).map(Self::Serial)
+        }
+    }
+}
+
+/// The filters of `list`. Build one with [`Query::new`] and set the fields wanted.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The time `status` and `expiring_within` are judged at.
+    pub now: OffsetDateTime,
+    pub profile: Option<String>,
+    pub status: Option<StatusFilter>,
+    /// Not revoked, with `not_after` between `now` and `now + d`, both included.
+    pub expiring_within: Option<time::Duration>,
+    /// Certificates naming this SAN: a display form (`DNS:host.example`, `IP:10.0.0.1`) or a
+    /// bare value matched against any kind. DNS names match case-insensitively.
+    pub san: Option<String>,
+    /// Continue after this point: the `next` of the previous page.
+    pub after: Option<Cursor>,
+    /// Records per page, at least 1 and at most [`Query::MAX_LIMIT`].
+    pub limit: u32,
+}
+
+impl Query {
+    pub const DEFAULT_LIMIT: u32 = 100;
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// Every certificate, judged at `now`, [`Query::DEFAULT_LIMIT`] per page.
+    pub fn new(now: OffsetDateTime) -> Self {
+        Self {
+            now,
+            profile: None,
+            status: None,
+            expiring_within: None,
+            san: None,
+            after: None,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+
+    pub(crate) fn effective_limit(&self) -> u32 {
+        self.limit.clamp(1, Self::MAX_LIMIT)
+    }
+}
+
+/// One page of `list`, ordered by `not_after` then `id`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub records: Vec<CertificateRecord>,
+    /// Where the next page starts; `None` when this page is the last.
+    pub next: Option<Cursor>,
+}
+
+/// A position in the `list` order. Its text form (`Display`/`FromStr`) is short enough for a
+/// command line; its contents are not part of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    pub(crate) not_after: i64,
+    pub(crate) id: i64,
+}
+
+impl Cursor {
+    pub(crate) fn after(record: &CertificateRecord) -> Self {
+        Self {
+            not_after: record.not_after.unix_timestamp(),
+            id: record.id,
+        }
+    }
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.not_after, self.id)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || StoreError::InvalidCursor {
+            input: s.to_owned(),
+        };
+        // rsplit: not_after may be negative (a notAfter before 1970), the id never is.
+        let (not_after, id) = s.trim().rsplit_once('-').ok_or_else(invalid)?;
+        let not_after = not_after.parse().map_err(|_| invalid())?;
+        let id = id.parse().map_err(|_| invalid())?;
+        Ok(Self { not_after, id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocation_reasons_have_rfc_codes_and_names() {
+        let codes: Vec<u8> = RevocationReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 9, 10]);
+        for reason in RevocationReason::ALL {
+            assert_eq!(RevocationReason::from_code(reason.code()), Some(reason));
+            assert_eq!(
+                reason.rfc_name().parse::<RevocationReason>().unwrap(),
+                reason
+            );
+        }
+        assert_eq!(RevocationReason::from_code(7), None);
+        assert_eq!(RevocationReason::from_code(8), None);
+        for spelling in [
+            "cACompromise",
+            "caCompromise",
+            "ca-compromise",
+            "CA_COMPROMISE",
+        ] {
+            assert_eq!(
+                spelling.parse::<RevocationReason>().unwrap(),
+                RevocationReason::CaCompromise
+            );
+        }
+        let err = "removeFromCRL".parse::<RevocationReason>().unwrap_err();
+        assert_eq!(err.code(), "invalid_revocation_reason");
+    }
+
+    #[test]
+    fn cursor_round_trips_through_text() {
+        for cursor in [
+            Cursor {
+                not_after: 1_767_225_600,
+                id: 42,
+            },
+            Cursor {
+                not_after: -86_400,
+                id: 1,
+            },
+        ] {
+            assert_eq!(cursor.to_string().parse::<Cursor>().unwrap(), cursor);
+        }
+        for input in ["", "12", "a-1", "1-", "1-b"] {
+            assert_eq!(
+                input.parse::<Cursor>().unwrap_err().code(),
+                "invalid_cursor"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_tells_fingerprints_from_serials() {
+        let fingerprint = ["0F"; 32].join(":");
+        assert_eq!(
+            fingerprint
+                .to_lowercase()
+                .replace(':', "")
+                .parse::<Lookup>()
+                .unwrap(),
+            Lookup::Fingerprint(fingerprint)
+        );
+        assert_eq!(
+            "0a:1b".parse::<Lookup>().unwrap(),
+            Lookup::Serial("0A1B".into())
+        );
+        assert_eq!("zz".parse::<Lookup>().unwrap_err().code(), "invalid_serial");
+    }
+
+    #[test]
+    fn status_filter_parses_cli_words() {
+        assert_eq!(
+            "Expired".parse::<StatusFilter>().unwrap(),
+            StatusFilter::Expired
+        );
+        assert_eq!(
+            "gone".parse::<StatusFilter>().unwrap_err().code(),
+            "invalid_status"
+        );
+    }
+
+    #[test]
+    fn limit_is_clamped() {
+        let mut query = Query::new(OffsetDateTime::UNIX_EPOCH);
+        query.limit = 0;
+        assert_eq!(query.effective_limit(), 1);
+        query.limit = 5000;
+        assert_eq!(query.effective_limit(), Query::MAX_LIMIT);
+    }
+}

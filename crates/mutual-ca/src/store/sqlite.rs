@@ -1,0 +1,535 @@
+//! The embedded SQLite store. The SQL is written to port to PostgreSQL as is: `$n`
+//! placeholders, integer times, `RETURNING`, row-value comparison for the cursor.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Sqlite};
+use time::OffsetDateTime;
+
+use super::StoreError;
+use super::identifier::{self, SanMatch};
+use super::model::{
+    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, RevocationReason, Status,
+    StatusFilter,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Long enough to sit out another process's issuance, short enough that a stuck writer is
+/// reported rather than waited on forever.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Writers take turns in SQLite whatever the pool size; a few connections let reads (a
+/// `list` on the dashboard) proceed beside a write in WAL mode.
+const MAX_CONNECTIONS: u32 = 4;
+/// SQLITE_NOTADB.
+const NOT_A_DATABASE: &str = "26";
+const SQLITE_BUSY: i32 = 5;
+
+/// The columns of a [`RawRecord`], as a macro so queries are `concat!`ed at compile time.
+macro_rules! columns {
+    () => {
+        "id, serial, issuer_key_id, issuer, subject, sans, not_before, not_after, profile, \
+         requester, fingerprint_sha256, pem, status, revoked_at, revocation_reason, created_at"
+    };
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub(super) async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A certificate handed out must survive a power cut in the inventory too:
+            // FULL syncs the WAL at every commit (NORMAL could lose the last ones).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = connect(path, options).await?;
+        migrate(&pool, path).await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(super) async fn record(
+        &self,
+        new: &NewCertificate,
+    ) -> Result<CertificateRecord, StoreError> {
+        let serial = identifier::serial(&new.serial)?;
+        let issuer_key_id = identifier::key_id(&new.issuer_key_id)?;
+        let fingerprint = identifier::fingerprint(&new.fingerprint_sha256)?;
+        let indexed_sans = new
+            .sans
+            .iter()
+            .map(|san| identifier::indexed_san(san))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sans_json = serde_json::Value::from(new.sans.clone()).to_string();
+        let created_at = OffsetDateTime::now_utc().unix_timestamp();
+
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(database("starting to record a certificate"))?;
+        // The first statement writes, so SQLite takes the write lock (waiting out other
+        // writers with the busy timeout) instead of upgrading a read snapshot that may be stale.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, not_before, \
+             not_after, profile, requester, fingerprint_sha256, pem, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(&serial)
+        .bind(&issuer_key_id)
+        .bind(&new.issuer)
+        .bind(&new.subject)
+        .bind(&sans_json)
+        .bind(new.not_before.unix_timestamp())
+        .bind(new.not_after.unix_timestamp())
+        .bind(&new.profile)
+        .bind(&new.requester)
+        .bind(&fingerprint)
+        .bind(&new.pem)
+        .bind(created_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|source| insert_error(source, &serial, &issuer_key_id, &fingerprint))?;
+        if !indexed_sans.is_empty() {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
+            );
+            insert.push_values((0_i64..).zip(&indexed_sans), |mut row, (position, san)| {
+                row.push_bind(id)
+                    .push_bind(position)
+                    .push_bind(san.kind.as_str())
+                    .push_bind(san.value.as_str());
+            });
+            insert
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(database("recording the SANs of a certificate"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(database("committing a recorded certificate"))?;
+
+        RawRecord {
+            id,
+            serial,
+            issuer_key_id,
+            issuer: new.issuer.clone(),
+            subject: new.subject.clone(),
+            sans: sans_json,
+            not_before: new.not_before.unix_timestamp(),
+            not_after: new.not_after.unix_timestamp(),
+            profile: new.profile.clone(),
+            requester: new.requester.clone(),
+            fingerprint_sha256: fingerprint,
+            pem: new.pem.clone(),
+            status: Status::Valid.as_str().to_owned(),
+            revoked_at: None,
+            revocation_reason: None,
+            created_at,
+        }
+        .decode()
+    }
+
+    pub(super) async fn find(
+        &self,
+        lookup: &Lookup,
+    ) -> Result<Option<CertificateRecord>, StoreError> {
+        let operation = "looking a certificate up";
+        let raw = match lookup.normalised()? {
+            Lookup::Serial(serial) => {
+                let rows: Vec<RawRecord> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM certificates WHERE serial = $1 ORDER BY id"
+                ))
+                .bind(&serial)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database(operation))?;
+                if rows.len() > 1 {
+                    return Err(StoreError::AmbiguousSerial {
+                        serial,
+                        issuer_key_ids: rows.into_iter().map(|row| row.issuer_key_id).collect(),
+                    });
+                }
+                rows.into_iter().next()
+            }
+            Lookup::Fingerprint(fingerprint) => sqlx::query_as(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM certificates WHERE fingerprint_sha256 = $1"
+            ))
+            .bind(&fingerprint)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database(operation))?,
+            Lookup::IssuerSerial {
+                issuer_key_id,
+                serial,
+            } => sqlx::query_as(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM certificates WHERE issuer_key_id = $1 AND serial = $2"
+            ))
+            .bind(&issuer_key_id)
+            .bind(&serial)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database(operation))?,
+        };
+        raw.map(RawRecord::decode).transpose()
+    }
+
+    pub(super) async fn list(&self, query: &Query) -> Result<Page, StoreError> {
+        let limit = query.effective_limit();
+        let now = query.now.unix_timestamp();
+        let mut select = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM certificates WHERE 1 = 1"
+        ));
+        if let Some(profile) = &query.profile {
+            select.push(" AND profile = ").push_bind(profile.clone());
+        }
+        match query.status {
+            None => {}
+            Some(StatusFilter::Valid) => {
+                select
+                    .push(" AND status = 'valid' AND not_after >= ")
+                    .push_bind(now);
+            }
+            Some(StatusFilter::Revoked) => {
+                select.push(" AND status = 'revoked'");
+            }
+            Some(StatusFilter::Expired) => {
+                select
+                    .push(" AND status = 'valid' AND not_after < ")
+                    .push_bind(now);
+            }
+        }
+        if let Some(within) = query.expiring_within {
+            let until = now.saturating_add(within.whole_seconds());
+            select
+                .push(" AND status = 'valid' AND not_after >= ")
+                .push_bind(now)
+                .push(" AND not_after <= ")
+                .push_bind(until);
+        }
+        if let Some(san) = &query.san {
+            select.push(" AND id IN (SELECT certificate_id FROM certificate_sans WHERE ");
+            match identifier::san_match(san) {
+                SanMatch::Exact(san) => {
+                    select
+                        .push("value = ")
+                        .push_bind(san.value)
+                        .push(" AND kind = ")
+                        .push_bind(san.kind);
+                }
+                SanMatch::Value(values) => {
+                    select.push("value IN (");
+                    let mut separated = select.separated(", ");
+                    for value in values {
+                        separated.push_bind(value);
+                    }
+                    select.push(")");
+                }
+            }
+            select.push(")");
+        }
+        if let Some(cursor) = query.after {
+            select
+                .push(" AND (not_after, id) > (")
+                .push_bind(cursor.not_after)
+                .push(", ")
+                .push_bind(cursor.id)
+                .push(")");
+        }
+        // One row more than asked tells whether another page follows, without a count.
+        select
+            .push(" ORDER BY not_after, id LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows: Vec<RawRecord> = select
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("listing certificates"))?;
+
+        let more = rows.len() > limit as usize;
+        let records = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(RawRecord::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if more {
+            records.last().map(Cursor::after)
+        } else {
+            None
+        };
+        Ok(Page { records, next })
+    }
+
+    pub(super) async fn revoke(
+        &self,
+        lookup: &Lookup,
+        at: OffsetDateTime,
+        reason: RevocationReason,
+    ) -> Result<CertificateRecord, StoreError> {
+        let lookup = lookup.normalised()?;
+        let current = self
+            .find(&lookup)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                lookup: lookup.to_string(),
+            })?;
+        if current.status == Status::Revoked {
+            return Err(already_revoked(current));
+        }
+        // One statement, guarded on the status, so two revocations racing cannot both win.
+        let updated: Option<RawRecord> = sqlx::query_as(concat!(
+            "UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 \
+             WHERE id = $3 AND status = 'valid' RETURNING ",
+            columns!()
+        ))
+        .bind(at.unix_timestamp())
+        .bind(i64::from(reason.code()))
+        .bind(current.id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database("revoking a certificate"))?;
+        match updated {
+            Some(raw) => raw.decode(),
+            // Another revocation got there between the lookup and the update.
+            None => match self.find_by_id(current.id).await? {
+                Some(record) => Err(already_revoked(record)),
+                None => Err(StoreError::NotFound {
+                    lookup: lookup.to_string(),
+                }),
+            },
+        }
+    }
+
+    async fn find_by_id(&self, id: i64) -> Result<Option<CertificateRecord>, StoreError> {
+        let raw: Option<RawRecord> = sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM certificates WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database("looking a certificate up"))?;
+        raw.map(RawRecord::decode).transpose()
+    }
+}
+
+/// Connects, retrying while another process holds the lock. Switching a new database to WAL
+/// takes an exclusive lock that SQLite's busy timeout does not wait for, so two processes
+/// creating the same store at once would otherwise fail with "database is locked".
+async fn connect(path: &Path, options: SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let attempt = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options.clone())
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            Err(source) if is_busy(&source) && started.elapsed() < BUSY_TIMEOUT => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(source) => return Err(open_error(path, source)),
+        }
+    }
+}
+
+/// SQLITE_BUSY, or one of its extended codes.
+fn is_busy(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == SQLITE_BUSY)
+}
+
+/// Applies the migrations this build knows. `BEGIN IMMEDIATE` takes the write lock before
+/// the migrator reads what is applied, so two processes opening a new store at once apply
+/// them one after the other instead of both creating the tables (the migrator's own
+/// transactions become savepoints inside this one).
+async fn migrate(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(|source| open_error(path, source))?;
+    // `run_direct` rather than `run`: with `run(&mut *tx)` the future of `open` is not `Send`
+    // for every lifetime ("implementation of `Acquire` is not general enough"), so it could
+    // not be spawned; sqlx exposes `run_direct` for exactly this.
+    MIGRATOR
+        .run_direct(&mut *tx)
+        .await
+        .map_err(|source| migrate_error(path, source))?;
+    tx.commit().await.map_err(|source| open_error(path, source))
+}
+
+fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
+    let not_a_database = source
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == NOT_A_DATABASE);
+    let path = path.to_owned();
+    if not_a_database {
+        StoreError::NotADatabase { path, source }
+    } else {
+        StoreError::Open { path, source }
+    }
+}
+
+fn migrate_error(path: &Path, source: sqlx::migrate::MigrateError) -> StoreError {
+    use sqlx::migrate::MigrateError;
+    let path = path.to_owned();
+    match source {
+        MigrateError::VersionMissing(found) => StoreError::SchemaTooNew {
+            path,
+            found,
+            known: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+        },
+        MigrateError::VersionMismatch(version) => StoreError::SchemaModified { path, version },
+        MigrateError::Execute(source) => open_error(&path, source),
+        source => StoreError::Migrate { path, source },
+    }
+}
+
+fn database(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Database { operation, source }
+}
+
+/// Tells which unique index refused the row: PostgreSQL names the constraint, SQLite only
+/// names the columns in its message.
+fn insert_error(
+    source: sqlx::Error,
+    serial: &str,
+    issuer_key_id: &str,
+    fingerprint: &str,
+) -> StoreError {
+    let Some(error) = source
+        .as_database_error()
+        .filter(|e| e.is_unique_violation())
+    else {
+        return StoreError::Database {
+            operation: "recording a certificate",
+            source,
+        };
+    };
+    let names_fingerprint = match error.constraint() {
+        Some(constraint) => constraint.contains("fingerprint"),
+        None => error.message().contains("fingerprint"),
+    };
+    if names_fingerprint {
+        StoreError::DuplicateCertificate {
+            fingerprint: fingerprint.to_owned(),
+            source,
+        }
+    } else {
+        StoreError::DuplicateSerial {
+            issuer_key_id: issuer_key_id.to_owned(),
+            serial: serial.to_owned(),
+            source,
+        }
+    }
+}
+
+fn already_revoked(record: CertificateRecord) -> StoreError {
+    StoreError::AlreadyRevoked {
+        serial: record.serial,
+        issuer_key_id: record.issuer_key_id,
+        // The table's CHECK keeps these set on a revoked row; the fallbacks are never shown.
+        revoked_at: record.revoked_at.unwrap_or(record.created_at),
+        reason: record
+            .revocation_reason
+            .unwrap_or(RevocationReason::Unspecified),
+    }
+}
+
+/// A row as stored, before its columns are turned into typed values.
+#[derive(sqlx::FromRow)]
+struct RawRecord {
+    id: i64,
+    serial: String,
+    issuer_key_id: String,
+    issuer: String,
+    subject: String,
+    sans: String,
+    not_before: i64,
+    not_after: i64,
+    profile: String,
+    requester: Option<String>,
+    fingerprint_sha256: String,
+    pem: String,
+    status: String,
+    revoked_at: Option<i64>,
+    revocation_reason: Option<i64>,
+    created_at: i64,
+}
+
+impl RawRecord {
+    fn decode(self) -> Result<CertificateRecord, StoreError> {
+        let id = self.id;
+        let corrupt = |column, found: String| StoreError::CorruptRow { id, column, found };
+        let time = |column, seconds: i64| {
+            OffsetDateTime::from_unix_timestamp(seconds)
+                .map_err(|_| corrupt(column, seconds.to_string()))
+        };
+        let status = match self.status.as_str() {
+            "valid" => Status::Valid,
+            "revoked" => Status::Revoked,
+            _ => return Err(corrupt("status", self.status)),
+        };
+        let revocation_reason = self
+            .revocation_reason
+            .map(|code| {
+                u8::try_from(code)
+                    .ok()
+                    .and_then(RevocationReason::from_code)
+                    .ok_or_else(|| corrupt("revocation_reason", code.to_string()))
+            })
+            .transpose()?;
+        Ok(CertificateRecord {
+            id,
+            sans: serde_json::from_str(&self.sans)
+                .map_err(|source| StoreError::CorruptSans { id, source })?,
+            not_before: time("not_before", self.not_before)?,
+            not_after: time("not_after", self.not_after)?,
+            revoked_at: self
+                .revoked_at
+                .map(|seconds| time("revoked_at", seconds))
+                .transpose()?,
+            created_at: time("created_at", self.created_at)?,
+            serial: self.serial,
+            issuer_key_id: self.issuer_key_id,
+            issuer: self.issuer,
+            subject: self.subject,
+            profile: self.profile,
+            requester: self.requester,
+            fingerprint_sha256: self.fingerprint_sha256,
+            pem: self.pem,
+            status,
+            revocation_reason,
+        })
+    }
+}

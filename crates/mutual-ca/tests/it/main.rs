@@ -1,0 +1,4 @@
+//! The integration tests of `mutual-ca`, one binary (see STYLE.md).
+
+mod key;
+mod store;

@@ -1,0 +1,582 @@
+//! The certificate store against a real SQLite file in a temporary directory.
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] fns; a failure is the test failing"
+)]
+
+use std::path::{Path, PathBuf};
+
+use mutual_ca::store::{
+    CertificateRecord, Cursor, Lookup, NewCertificate, Query, RevocationReason, Status,
+    StatusFilter, Store,
+};
+use time::{Duration, OffsetDateTime};
+
+/// 2026-01-01T00:00:00Z: every date below is set by hand around it.
+const NOW: i64 = 1_767_225_600;
+const DAY: i64 = 86_400;
+const ISSUER_A: &str = "A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1";
+const ISSUER_B: &str = "B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2";
+
+fn at(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap()
+}
+
+fn now() -> OffsetDateTime {
+    at(NOW)
+}
+
+struct TempStore {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn temp_store() -> TempStore {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    TempStore { _dir: dir, path }
+}
+
+/// The upper-case colon fingerprint the issuer would compute; here made unique per
+/// (issuer, serial) instead of hashed.
+fn fingerprint(issuer_key_id: &str, serial: &str) -> String {
+    let digits = format!("{:0>24}{:0>40}", &issuer_key_id[..24], serial);
+    digits
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).unwrap())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn certificate(serial: &str, issuer_key_id: &str, profile: &str, not_after: i64) -> NewCertificate {
+    NewCertificate {
+        serial: serial.to_owned(),
+        issuer_key_id: issuer_key_id.to_owned(),
+        issuer: "CN=Acme Internal Server CA,O=Acme".to_owned(),
+        subject: format!("CN=host-{serial}.example"),
+        sans: vec![
+            format!("DNS:host-{serial}.Example"),
+            "IP:10.0.0.1".to_owned(),
+        ],
+        not_before: at(not_after - 90 * DAY),
+        not_after: at(not_after),
+        profile: profile.to_owned(),
+        requester: Some("alice".to_owned()),
+        fingerprint_sha256: fingerprint(issuer_key_id, serial),
+        pem: format!("-----BEGIN CERTIFICATE-----\n{serial}\n-----END CERTIFICATE-----\n"),
+    }
+}
+
+async fn list_serials(store: &Store, query: &Query) -> Vec<String> {
+    let page = store.list(query).await.unwrap();
+    assert_eq!(page.next, None, "expected a single page");
+    page.records.into_iter().map(|r| r.serial).collect()
+}
+
+#[tokio::test]
+async fn record_then_find_by_any_spelling() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let mut new = certificate("0A1B2C3D", ISSUER_A, "server", NOW + 90 * DAY);
+    // Spellings the issuer should not use but the store normalises.
+    new.serial = "0a:1b:2c:3d".to_owned();
+    new.fingerprint_sha256 = fingerprint(ISSUER_A, "0A1B2C3D")
+        .to_lowercase()
+        .replace(':', "");
+    new.issuer_key_id = ISSUER_A.to_lowercase();
+
+    let recorded = store.record(&new).await.unwrap();
+    assert_eq!(recorded.serial, "0A1B2C3D");
+    assert_eq!(recorded.issuer_key_id, ISSUER_A);
+    assert_eq!(
+        recorded.fingerprint_sha256,
+        fingerprint(ISSUER_A, "0A1B2C3D")
+    );
+    assert_eq!(recorded.sans, new.sans, "SANs come back as issued");
+    assert_eq!(recorded.status, Status::Valid);
+    assert_eq!(recorded.revoked_at, None);
+    assert_eq!(recorded.not_after, at(NOW + 90 * DAY));
+    assert_eq!(recorded.requester.as_deref(), Some("alice"));
+    assert_eq!(recorded.status_at(now()), StatusFilter::Valid);
+
+    for serial in [
+        "0A1B2C3D",
+        "0a1b2c3d",
+        "0a:1b:2c:3d",
+        "A1B2C3D",
+        "00:0A:1B:2C:3D",
+    ] {
+        let found = store.find(&Lookup::Serial(serial.into())).await.unwrap();
+        assert_eq!(found.as_ref(), Some(&recorded), "serial spelled {serial}");
+    }
+    let colon = fingerprint(ISSUER_A, "0A1B2C3D");
+    for spelling in [colon.clone(), colon.to_lowercase(), colon.replace(':', "")] {
+        let found = store
+            .find(&Lookup::Fingerprint(spelling.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            found.as_ref(),
+            Some(&recorded),
+            "fingerprint spelled {spelling}"
+        );
+        // What `mutual show` parses tells the two apart by length.
+        let parsed: Lookup = spelling.parse().unwrap();
+        assert_eq!(store.find(&parsed).await.unwrap().as_ref(), Some(&recorded));
+    }
+    let by_issuer = Lookup::IssuerSerial {
+        issuer_key_id: ISSUER_A.to_lowercase(),
+        serial: "a1b2c3d".into(),
+    };
+    assert_eq!(store.find(&by_issuer).await.unwrap(), Some(recorded));
+
+    assert_eq!(
+        store.find(&Lookup::Serial("FFFF".into())).await.unwrap(),
+        None
+    );
+    let err = store
+        .find(&Lookup::Serial("not-hex".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_serial");
+}
+
+#[tokio::test]
+async fn serial_is_unique_per_issuer_only() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let first = store
+        .record(&certificate("7F01", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+
+    let mut again = certificate("7F01", ISSUER_A, "server", NOW + DAY);
+    again.serial = "7f:01".to_owned();
+    again.fingerprint_sha256 = fingerprint(ISSUER_A, "FFFF");
+    let err = store.record(&again).await.unwrap_err();
+    assert_eq!(err.code(), "duplicate_serial", "{err}");
+    assert!(err.to_string().contains("7F01"), "{err}");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the database error is kept"
+    );
+
+    let other_issuer = store
+        .record(&certificate("7F01", ISSUER_B, "server", NOW + DAY))
+        .await
+        .unwrap();
+    assert_ne!(first.id, other_issuer.id);
+
+    // The same certificate recorded twice.
+    let mut same_bytes = certificate("7F02", ISSUER_A, "server", NOW + DAY);
+    same_bytes.fingerprint_sha256 = first.fingerprint_sha256.clone();
+    let err = store.record(&same_bytes).await.unwrap_err();
+    assert_eq!(err.code(), "duplicate_certificate", "{err}");
+
+    // A serial alone no longer names one certificate.
+    let err = store
+        .find(&Lookup::Serial("7F01".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ambiguous_serial");
+    assert!(err.to_string().contains(ISSUER_B), "{err}");
+    let lookup = Lookup::IssuerSerial {
+        issuer_key_id: ISSUER_B.into(),
+        serial: "7F01".into(),
+    };
+    assert_eq!(store.find(&lookup).await.unwrap(), Some(other_issuer));
+
+    // Refused rows left nothing behind, SANs included.
+    let page = store.list(&Query::new(now())).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+}
+
+#[tokio::test]
+async fn malformed_input_is_refused_before_anything_is_written() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let mut bad_san = certificate("01", ISSUER_A, "server", NOW + DAY);
+    bad_san.sans.push("host.example".to_owned());
+    assert_eq!(
+        store.record(&bad_san).await.unwrap_err().code(),
+        "invalid_san"
+    );
+    let mut bad_fingerprint = certificate("02", ISSUER_A, "server", NOW + DAY);
+    bad_fingerprint.fingerprint_sha256 = "AB:CD".to_owned();
+    assert_eq!(
+        store.record(&bad_fingerprint).await.unwrap_err().code(),
+        "invalid_fingerprint"
+    );
+    let mut bad_key_id = certificate("03", ISSUER_A, "server", NOW + DAY);
+    bad_key_id.issuer_key_id = "issuer".to_owned();
+    assert_eq!(
+        store.record(&bad_key_id).await.unwrap_err().code(),
+        "invalid_key_id"
+    );
+    assert!(
+        store
+            .list(&Query::new(now()))
+            .await
+            .unwrap()
+            .records
+            .is_empty()
+    );
+}
+
+/// Records named by their serial, with dates set around NOW.
+async fn inventory(store: &Store) {
+    let rows = [
+        ("A0", "server", NOW - 10 * DAY), // expired
+        ("B0", "server", NOW + 3 * DAY),  // expiring this week
+        ("C0", "client", NOW + 6 * DAY),  // expiring this week
+        ("D0", "client", NOW + 30 * DAY), // valid, later
+        ("E0", "server", NOW + 5 * DAY),  // revoked below
+        ("F0", "server", NOW),            // its last valid second is now
+        ("01", "server", NOW + 7 * DAY),  // the last second of the week
+        ("02", "client", NOW + 7 * DAY + 1),
+    ];
+    for (serial, profile, not_after) in rows {
+        store
+            .record(&certificate(serial, ISSUER_A, profile, not_after))
+            .await
+            .unwrap();
+    }
+    store
+        .revoke(
+            &Lookup::Serial("E0".into()),
+            at(NOW - DAY),
+            RevocationReason::KeyCompromise,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn list_filters_by_profile_status_expiry_and_san() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    inventory(&store).await;
+
+    let all = Query::new(now());
+    assert_eq!(
+        list_serials(&store, &all).await,
+        ["A0", "F0", "B0", "E0", "C0", "01", "02", "D0"],
+        "ordered by not_after"
+    );
+
+    let mut clients = Query::new(now());
+    clients.profile = Some("client".into());
+    assert_eq!(list_serials(&store, &clients).await, ["C0", "02", "D0"]);
+
+    let with_status = |status| {
+        let mut query = Query::new(now());
+        query.status = Some(status);
+        query
+    };
+    assert_eq!(
+        list_serials(&store, &with_status(StatusFilter::Valid)).await,
+        ["F0", "B0", "C0", "01", "02", "D0"]
+    );
+    assert_eq!(
+        list_serials(&store, &with_status(StatusFilter::Revoked)).await,
+        ["E0"]
+    );
+    assert_eq!(
+        list_serials(&store, &with_status(StatusFilter::Expired)).await,
+        ["A0"]
+    );
+    // A day later F0 has expired too.
+    let mut tomorrow = with_status(StatusFilter::Expired);
+    tomorrow.now = at(NOW + DAY);
+    assert_eq!(list_serials(&store, &tomorrow).await, ["A0", "F0"]);
+
+    let mut next_week = Query::new(now());
+    next_week.expiring_within = Some(Duration::days(7));
+    assert_eq!(
+        list_serials(&store, &next_week).await,
+        ["F0", "B0", "C0", "01"]
+    );
+    next_week.profile = Some("server".into());
+    assert_eq!(list_serials(&store, &next_week).await, ["F0", "B0", "01"]);
+
+    let mut naming = Query::new(now());
+    for san in [
+        "DNS:host-C0.example",
+        "host-c0.EXAMPLE",
+        "dns:HOST-C0.example",
+    ] {
+        naming.san = Some(san.into());
+        assert_eq!(list_serials(&store, &naming).await, ["C0"], "{san}");
+    }
+    naming.san = Some("IP:10.0.0.1".into());
+    assert_eq!(list_serials(&store, &naming).await.len(), 8);
+    naming.san = Some("URI:10.0.0.1".into());
+    assert!(list_serials(&store, &naming).await.is_empty());
+    naming.san = Some("nobody.example".into());
+    assert!(list_serials(&store, &naming).await.is_empty());
+}
+
+#[tokio::test]
+async fn keyset_pagination_returns_every_record_once_in_order() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    // Five records share each not_after, so pages split ties and the id breaks them.
+    for i in 0..25_i64 {
+        let serial = format!("{:02X}", 0x40 + i);
+        let not_after = NOW + (i % 5) * DAY;
+        store
+            .record(&certificate(&serial, ISSUER_A, "server", not_after))
+            .await
+            .unwrap();
+    }
+
+    let mut query = Query::new(now());
+    query.limit = 10;
+    let mut seen: Vec<CertificateRecord> = Vec::new();
+    let mut sizes = Vec::new();
+    loop {
+        let page = store.list(&query).await.unwrap();
+        sizes.push(page.records.len());
+        seen.extend(page.records);
+        match page.next {
+            // The cursor survives a trip through the command line.
+            Some(next) => query.after = Some(next.to_string().parse::<Cursor>().unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, [10, 10, 5]);
+    let keys: Vec<(OffsetDateTime, i64)> = seen.iter().map(|r| (r.not_after, r.id)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "in order, no repeats");
+    assert_eq!(keys.len(), 25);
+
+    // An exact multiple of the limit ends without an empty trailing page.
+    let mut query = Query::new(now());
+    query.limit = 5;
+    query.after = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list(&query).await.unwrap();
+        pages += 1;
+        assert_eq!(page.records.len(), 5);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 5);
+}
+
+#[tokio::test]
+async fn revoke_marks_once_and_list_sees_it() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let issued = store
+        .record(&certificate("C0FFEE", ISSUER_A, "client", NOW + 30 * DAY))
+        .await
+        .unwrap();
+
+    let revoked = store
+        .revoke(
+            &Lookup::Fingerprint(issued.fingerprint_sha256.to_lowercase()),
+            at(NOW),
+            RevocationReason::Superseded,
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked.id, issued.id);
+    assert_eq!(revoked.status, Status::Revoked);
+    assert_eq!(revoked.revoked_at, Some(at(NOW)));
+    assert_eq!(
+        revoked.revocation_reason,
+        Some(RevocationReason::Superseded)
+    );
+    assert_eq!(
+        revoked.status_at(at(NOW + 365 * DAY)),
+        StatusFilter::Revoked
+    );
+    assert_eq!(
+        store.find(&Lookup::Serial("c0ffee".into())).await.unwrap(),
+        Some(revoked.clone())
+    );
+
+    let mut query = Query::new(now());
+    query.status = Some(StatusFilter::Revoked);
+    assert_eq!(store.list(&query).await.unwrap().records, [revoked]);
+    query.status = Some(StatusFilter::Valid);
+    assert!(store.list(&query).await.unwrap().records.is_empty());
+
+    let err = store
+        .revoke(
+            &Lookup::Serial("C0FFEE".into()),
+            at(NOW + DAY),
+            RevocationReason::KeyCompromise,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "already_revoked");
+    assert!(err.to_string().contains("superseded"), "{err}");
+
+    let err = store
+        .revoke(
+            &Lookup::Serial("0BAD".into()),
+            at(NOW),
+            RevocationReason::Unspecified,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "certificate_not_found");
+    assert!(err.to_string().contains("0BAD"), "{err}");
+}
+
+#[tokio::test]
+async fn reopening_keeps_records_and_migrations_are_idempotent() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let recorded = store
+        .record(&certificate("01", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+    store.close().await;
+    drop(store);
+
+    for _ in 0..3 {
+        let store = Store::open_sqlite(&temp.path).await.unwrap();
+        let found = store.find(&Lookup::Serial("01".into())).await.unwrap();
+        assert_eq!(found.as_ref(), Some(&recorded));
+        store.close().await;
+    }
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let second = store
+        .record(&certificate("02", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+    assert!(second.id > recorded.id);
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_named_in_the_error() {
+    let temp = temp_store();
+    let long_garbage: Vec<u8> = (0..8192_u32).map(|i| (i * 7 % 251) as u8).collect();
+    let inputs: [&[u8]; 3] = [
+        b"not a database at all\n",
+        &long_garbage,
+        b"-----BEGIN CERTIFICATE-----\n",
+    ];
+    for bytes in inputs {
+        std::fs::write(&temp.path, bytes).unwrap();
+        let err = Store::open_sqlite(&temp.path).await.unwrap_err();
+        assert_eq!(err.code(), "store_not_a_database", "{err:?}");
+        assert!(
+            err.to_string().contains(&temp.path.display().to_string()),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&temp.path).unwrap(),
+            bytes,
+            "the file is left alone"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_directory_is_an_open_error() {
+    let temp = temp_store();
+    let path = temp.path.with_file_name("missing").join("store.sqlite");
+    let err = Store::open_sqlite(&path).await.unwrap_err();
+    assert_eq!(err.code(), "store_open_failed", "{err:?}");
+    assert!(err.to_string().contains("missing"), "{err}");
+}
+
+async fn pretend_newer_build_migrated(path: &Path) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_build_is_refused() {
+    let temp = temp_store();
+    Store::open_sqlite(&temp.path).await.unwrap().close().await;
+    pretend_newer_build_migrated(&temp.path).await;
+    let err = Store::open_sqlite(&temp.path).await.unwrap_err();
+    assert_eq!(err.code(), "store_schema_too_new", "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("99990101000000"), "{message}");
+    assert!(
+        message.contains(&temp.path.display().to_string()),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn two_handles_record_concurrently() {
+    let temp = temp_store();
+    // Opened at the same time: the migrations must not race each other.
+    let (first, second) = tokio::join!(
+        Store::open_sqlite(&temp.path),
+        Store::open_sqlite(&temp.path)
+    );
+    let handles = [first.unwrap(), second.unwrap()];
+
+    let mut tasks = Vec::new();
+    for (h, store) in handles.iter().enumerate() {
+        for i in 0..40 {
+            let store = store.clone();
+            let serial = format!("{:02X}{:02X}", h + 1, i);
+            tasks.push(tokio::spawn(async move {
+                store
+                    .record(&certificate(&serial, ISSUER_A, "server", NOW + i * DAY))
+                    .await
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // Every operation can run on a spawned task (its future is `Send + 'static`-able).
+    let store = handles[1].clone();
+    let listed = tokio::spawn(async move {
+        let mut query = Query::new(now());
+        query.limit = 1000;
+        store.list(&query).await
+    });
+    assert_eq!(listed.await.unwrap().unwrap().records.len(), 80);
+    let store = handles[0].clone();
+    let revoked = tokio::spawn(async move {
+        let lookup = Lookup::Serial("0227".into());
+        store
+            .revoke(&lookup, now(), RevocationReason::Superseded)
+            .await?;
+        store.find(&lookup).await
+    });
+    let found = revoked.await.unwrap().unwrap().unwrap();
+    assert_eq!(found.status, Status::Revoked);
+}
+
+/// Regression: switching a new database to WAL takes a lock SQLite's busy timeout does not
+/// wait for, so processes creating the same store at once failed with "database is locked".
+#[tokio::test]
+async fn concurrent_first_opens_of_a_new_store_all_succeed() {
+    for _ in 0..10 {
+        let temp = temp_store();
+        let opens = (0..6).map(|_| {
+            let path = temp.path.clone();
+            tokio::spawn(async move { Store::open_sqlite(&path).await })
+        });
+        for open in opens.collect::<Vec<_>>() {
+            open.await.unwrap().unwrap().close().await;
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! `mutual issue server|client`: a fresh key pair and a certificate from the right CA.
+
+use std::path::{Path, PathBuf};
+
+use mutual_ca::files::{FileKind, create_new_atomic};
+use mutual_ca::home::{Home, IssuingRole};
+use mutual_ca::issuance::{IssueError, Request, SubjectAltName, issue, plan};
+use mutual_ca::key::KeyType;
+use mutual_ca::profile::ProfileKind;
+use mutual_ca::store::Store;
+use serde::Serialize;
+
+use crate::cli::{IssueClientArgs, IssueCommand, IssueCommon, IssueServerArgs, ReportFormat};
+use crate::commands::{ca_error, with_causes};
+use crate::exit::{BadInput, ExitStatus};
+
+pub(crate) fn run(command: &IssueCommand) -> anyhow::Result<ExitStatus> {
+    match command {
+        IssueCommand::Server(args) => server(args),
+        IssueCommand::Client(args) => client(args),
+    }
+}
+
+fn server(args: &IssueServerArgs) -> anyhow::Result<ExitStatus> {
+    let mut sans: Vec<SubjectAltName> = args
+        .hosts
+        .iter()
+        .cloned()
+        .map(SubjectAltName::Dns)
+        .collect();
+    sans.extend(args.ip.iter().copied().map(SubjectAltName::Ip));
+    let name = args
+        .hosts
+        .first()
+        .cloned()
+        .or_else(|| args.ip.first().map(ToString::to_string))
+        .unwrap_or_default();
+    issue_one(ProfileKind::Server, name, sans, &args.common)
+}
+
+fn client(args: &IssueClientArgs) -> anyhow::Result<ExitStatus> {
+    let mut sans: Vec<SubjectAltName> = args
+        .email
+        .iter()
+        .cloned()
+        .map(SubjectAltName::Email)
+        .collect();
+    sans.extend(args.uri.iter().cloned().map(SubjectAltName::Uri));
+    sans.extend(args.dns.iter().cloned().map(SubjectAltName::Dns));
+    issue_one(ProfileKind::Client, args.name.clone(), sans, &args.common)
+}
+
+#[derive(Debug, Serialize)]
+struct Written {
+    serial: String,
+    profile: String,
+    subject: String,
+    sans: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    not_after: time::OffsetDateTime,
+    key: PathBuf,
+    certificate: PathBuf,
+    chain: PathBuf,
+}
+
+fn issue_one(
+    profile_kind: ProfileKind,
+    name: String,
+    sans: Vec<SubjectAltName>,
+    common: &IssueCommon,
+) -> anyhow::Result<ExitStatus> {
+    let home = Home::resolve(common.ca.home.as_deref());
+    let key_type: KeyType = common
+        .key_type
+        .parse()
+        .map_err(|e| BadInput(format!("--key-type: {e}")))?;
+    let stem = file_stem(&name);
+    let key_path = common.out_dir.join(format!("{stem}.key.pem"));
+    let cert_path = common.out_dir.join(format!("{stem}.pem"));
+    let chain_path = common.out_dir.join(format!("{stem}.chain.pem"));
+    // Checked before anything is issued, so a certificate is never recorded whose key
+    // could not be written.
+    for path in [&key_path, &cert_path, &chain_path] {
+        if path.exists() {
+            return Err(BadInput(format!(
+                "`{}` exists; remove it or choose another --out-dir",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    if !common.out_dir.is_dir() {
+        return Err(BadInput(format!(
+            "--out-dir `{}` is not a directory",
+            common.out_dir.display()
+        ))
+        .into());
+    }
+
+    let profiles = home.profiles().map_err(ca_error)?;
+    let profile = profiles.get(profile_kind);
+    let role = IssuingRole::for_profile(profile_kind);
+    let passphrase = if home.issuing_key_is_encrypted(role).map_err(ca_error)? {
+        Some(
+            mutual_ca::passphrase::resolve(
+                common.ca.passphrase_file.as_deref(),
+                "MUTUAL_PASSPHRASE",
+                "CA key passphrase: ",
+                false,
+            )
+            .map_err(|e| BadInput(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let ca = home
+        .issuing_ca(role, passphrase.as_ref())
+        .map_err(ca_error)?;
+    let now = time::OffsetDateTime::now_utc();
+    let request = Request {
+        profile: profile_kind,
+        common_name: name,
+        sans,
+        days: common.days,
+        key_type,
+        requester: std::env::var("USER")
+            .ok()
+            .map(|user| format!("local:{user}")),
+    };
+    let plan = match plan(&request, profile, &ca, now) {
+        Ok(plan) => plan,
+        Err(refusals) => {
+            for refusal in &refusals {
+                eprintln!("mutual: refused [{}]: {refusal}", refusal.code());
+            }
+            return Ok(ExitStatus::Negative);
+        }
+    };
+    let key = key_type
+        .generate()
+        .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    let runtime = crate::commands::runtime()?;
+    let issued = runtime.block_on(async {
+        let store = Store::open_sqlite(&home.store()).await.map_err(|e| {
+            BadInput(format!(
+                "certificate store `{}`: {}",
+                home.store().display(),
+                with_causes(&e)
+            ))
+        })?;
+        issue(plan, &key, &ca, &store, now)
+            .await
+            .map_err(|e: IssueError| anyhow::anyhow!(with_causes(&e)))
+    })?;
+
+    let key_pem =
+        mutual_ca::key::unencrypted_pem(&key).map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    let write = |path: &Path, bytes: &[u8], kind: FileKind| {
+        create_new_atomic(path, bytes, kind)
+            .map_err(|e| BadInput(format!("`{}` could not be written: {e}", path.display())))
+    };
+    write(&key_path, key_pem.as_bytes(), FileKind::Secret)?;
+    write(
+        &cert_path,
+        issued.certificate_pem.as_bytes(),
+        FileKind::Public,
+    )?;
+    write(&chain_path, issued.chain_pem.as_bytes(), FileKind::Public)?;
+
+    let written = Written {
+        serial: issued.record.serial.clone(),
+        profile: profile_kind.to_string(),
+        subject: issued.record.subject.clone(),
+        sans: issued.record.sans.clone(),
+        not_after: issued.record.not_after,
+        key: key_path,
+        certificate: cert_path,
+        chain: chain_path,
+    };
+    match common.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&written)?),
+        ReportFormat::Text => {
+            println!(
+                "Issued a {profile_kind} certificate for {} ({}), serial {}, valid until {}",
+                written.subject,
+                if written.sans.is_empty() {
+                    "no SANs".to_owned()
+                } else {
+                    written.sans.join(", ")
+                },
+                written.serial,
+                written.not_after.date()
+            );
+            println!(
+                "  key          {}  (0600; keep it on the machine that uses it)",
+                written.key.display()
+            );
+            println!("  certificate  {}", written.certificate.display());
+            println!(
+                "  chain        {}  (certificate + {}; what a TLS peer sends)",
+                written.chain.display(),
+                ca.subject
+            );
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// A file name from a host or client name: `*.example.com` becomes `wildcard.example.com`,
+/// and anything but letters, digits, `.`, `-` and `_` becomes `_`.
+fn file_stem(name: &str) -> String {
+    let name = name
+        .strip_prefix("*.")
+        .map_or_else(|| name.to_owned(), |rest| format!("wildcard.{rest}"));
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = stem.trim_start_matches('.').to_owned();
+    if stem.is_empty() {
+        "certificate".to_owned()
+    } else {
+        stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_stems() {
+        assert_eq!(
+            super::file_stem("api.example.internal"),
+            "api.example.internal"
+        );
+        assert_eq!(
+            super::file_stem("*.example.internal"),
+            "wildcard.example.internal"
+        );
+        assert_eq!(super::file_stem("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(super::file_stem("Alice Smith"), "Alice_Smith");
+        assert_eq!(super::file_stem(""), "certificate");
+    }
+}

@@ -1,0 +1,560 @@
+//! The private CA: `init`, `issue server|client`, `list`, `show`, checked by real peers —
+//! `openssl verify -purpose`, `openssl pkey`, `openssl s_server` with `curl` as the client.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::mutual;
+use mutual_test::{SServer, openssl, openssl_output};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A CA home with its passphrase file, made by `mutual init`.
+struct Ca {
+    dir: tempfile::TempDir,
+}
+
+impl Ca {
+    fn init(extra: &[&str]) -> Ca {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pass"), format!("{PASSPHRASE}\n")).unwrap();
+        let ca = Ca { dir };
+        let output = ca.run(&["init"], extra);
+        assert!(
+            output.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        ca
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn pass(&self) -> PathBuf {
+        self.dir.path().join("pass")
+    }
+
+    fn out(&self) -> PathBuf {
+        let out = self.dir.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        out
+    }
+
+    fn ca_file(&self, name: &str) -> String {
+        self.home()
+            .join("ca")
+            .join(name)
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Runs `mutual VERB... --home H --passphrase-file P EXTRA...`.
+    fn run(&self, verb: &[&str], extra: &[&str]) -> std::process::Output {
+        mutual()
+            .args(verb)
+            .arg("--home")
+            .arg(self.home())
+            .arg("--passphrase-file")
+            .arg(self.pass())
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    /// Issues and returns (key, certificate, chain) paths.
+    fn issue(&self, kind: &str, args: &[&str]) -> (PathBuf, PathBuf, PathBuf) {
+        let out = self.out();
+        let mut extra: Vec<&str> = args.to_vec();
+        let out_s = out.to_str().unwrap().to_owned();
+        extra.extend(["--out-dir", &out_s, "--format", "json"]);
+        let output = self.run(&["issue", kind], &extra);
+        assert!(
+            output.status.success(),
+            "issue {kind} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let path = |field: &str| PathBuf::from(report[field].as_str().unwrap());
+        (path("key"), path("certificate"), path("chain"))
+    }
+
+    fn verify(&self, purpose: &str, cert: &Path) -> std::process::Output {
+        let issuing = if purpose == "sslserver" {
+            "server-ca.pem"
+        } else {
+            "client-ca.pem"
+        };
+        openssl_output(&[
+            "verify",
+            "-CAfile",
+            &self.ca_file("root.pem"),
+            "-untrusted",
+            &self.ca_file(issuing),
+            "-purpose",
+            purpose,
+            cert.to_str().unwrap(),
+        ])
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_writes_an_encrypted_root_and_two_issuing_cas() {
+    let ca = Ca::init(&["--name", "Acme Internal"]);
+    for key in ["root.key.pem", "server-ca.key.pem", "client-ca.key.pem"] {
+        let path = ca.home().join("ca").join(key);
+        assert_eq!(mode(&path), 0o600, "{key}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{key}"
+        );
+        // openssl reads it with the passphrase, and not without.
+        let ok = openssl_output(&[
+            "pkey",
+            "-in",
+            path.to_str().unwrap(),
+            "-passin",
+            &format!("file:{}", ca.pass().display()),
+            "-noout",
+        ]);
+        assert!(
+            ok.status.success(),
+            "{key}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let wrong = openssl_output(&[
+            "pkey",
+            "-in",
+            path.to_str().unwrap(),
+            "-passin",
+            "pass:wrong-passphrase",
+            "-noout",
+        ]);
+        assert!(!wrong.status.success(), "{key}");
+    }
+    let root = crate::inspect_one(Path::new(&ca.ca_file("root.pem")));
+    assert_eq!(root["purpose"]["kind"], "root_ca");
+    assert_eq!(
+        root["subject"]["rfc4514"],
+        "CN=Acme Internal Root CA,O=Acme Internal"
+    );
+    for (file, eku) in [
+        ("server-ca.pem", "serverAuth"),
+        ("client-ca.pem", "clientAuth"),
+    ] {
+        let cert = crate::inspect_one(Path::new(&ca.ca_file(file)));
+        assert_eq!(cert["purpose"]["kind"], "intermediate_ca", "{file}");
+        assert_eq!(cert["purpose"]["ca"]["path_len"], 0, "{file}");
+        let ekus = crate::extension(&cert, "extended_key_usage").unwrap()["purposes"].clone();
+        assert_eq!(ekus.as_array().unwrap().len(), 1, "{file}");
+        assert_eq!(ekus[0]["name"], eku, "{file}");
+        let verified = openssl_output(&[
+            "verify",
+            "-CAfile",
+            &ca.ca_file("root.pem"),
+            &ca.ca_file(file),
+        ]);
+        assert!(
+            verified.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&verified.stdout)
+        );
+    }
+
+    // A second init refuses and leaves everything as it was.
+    let before = std::fs::read(ca.home().join("ca/root.pem")).unwrap();
+    let again = ca.run(&["init"], &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a CA"));
+    assert_eq!(
+        std::fs::read(ca.home().join("ca/root.pem")).unwrap(),
+        before
+    );
+}
+
+/// Server certificates pass `-purpose sslserver` and fail `sslclient`; client
+/// certificates the other way round; for ECDSA, RSA and Ed25519 CAs and leaves.
+#[test]
+fn openssl_verifies_each_kind_for_its_purpose_only() {
+    for key_type in ["ec-p256", "rsa-2048", "ed25519"] {
+        let ca = Ca::init(&["--key-type", key_type]);
+        let (key, server, _) = ca.issue(
+            "server",
+            &[
+                "api.example.test",
+                "--ip",
+                "127.0.0.1",
+                "--key-type",
+                key_type,
+            ],
+        );
+        let (_, client, _) = ca.issue(
+            "client",
+            &[
+                "alice",
+                "--email",
+                "alice@example.test",
+                "--key-type",
+                key_type,
+            ],
+        );
+        assert_eq!(mode(&key), 0o600);
+        assert!(
+            ca.verify("sslserver", &server).status.success(),
+            "{key_type} server as server"
+        );
+        assert!(
+            !ca.verify("sslclient", &server).status.success(),
+            "{key_type} server as client"
+        );
+        assert!(
+            ca.verify("sslclient", &client).status.success(),
+            "{key_type} client as client"
+        );
+        assert!(
+            !ca.verify("sslserver", &client).status.success(),
+            "{key_type} client as server"
+        );
+        let decoded = crate::inspect_one(&server);
+        assert_eq!(decoded["purpose"]["kind"], "server");
+        assert!(
+            decoded["findings"].as_array().unwrap().is_empty(),
+            "{}",
+            decoded["findings"]
+        );
+        let decoded = crate::inspect_one(&client);
+        assert_eq!(decoded["purpose"]["kind"], "client");
+    }
+}
+
+/// A real mutual-TLS round trip: s_server demands a client certificate from the client
+/// CA; curl presents an issued client certificate and gets in, a server certificate
+/// in its place does not.
+#[test]
+fn mutual_tls_round_trip_with_curl_and_s_client() {
+    mutual_test::require_tool("curl");
+    let ca = Ca::init(&[]);
+    let (server_key, _, server_chain) = ca.issue("server", &["localhost", "--ip", "127.0.0.1"]);
+    let (client_key, _, client_chain) = ca.issue("client", &["alice"]);
+    let server = SServer::builder(&server_chain, &server_key)
+        .cert_chain(&server_chain)
+        .require_client_certificate(2, ca.ca_file("root.pem"))
+        .start();
+    let url = format!("https://localhost:{}/", server.port());
+    let curl = |cert: &Path, key: &Path| {
+        std::process::Command::new("curl")
+            .args([
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "10",
+                "--cacert",
+                &ca.ca_file("root.pem"),
+            ])
+            .arg("--cert")
+            .arg(cert)
+            .arg("--key")
+            .arg(key)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let ok = curl(&client_chain, &client_key);
+    assert!(
+        ok.status.success(),
+        "client certificate refused: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("s_server"),
+        "the s_server -www page"
+    );
+
+    let wrong = curl(&server_chain, &server_key);
+    assert!(
+        !wrong.status.success(),
+        "a server certificate must not pass as a client certificate"
+    );
+
+    // openssl s_client with the client identity too.
+    let s_client = openssl_output(&[
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{}", server.port()),
+        "-servername",
+        "localhost",
+        "-CAfile",
+        &ca.ca_file("root.pem"),
+        "-verify_return_error",
+        "-cert",
+        client_chain.to_str().unwrap(),
+        "-key",
+        client_key.to_str().unwrap(),
+        "-brief",
+    ]);
+    let text = String::from_utf8_lossy(&s_client.stderr);
+    assert!(text.contains("Verification: OK"), "{text}");
+}
+
+#[test]
+fn every_issued_certificate_is_in_the_inventory() {
+    let ca = Ca::init(&[]);
+    let (_, server, _) = ca.issue("server", &["www.example.test"]);
+    ca.issue("client", &["bob", "--uri", "spiffe://example.test/bob"]);
+    let list = mutual()
+        .args(["list", "--format", "json", "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let certs = doc["certificates"].as_array().unwrap();
+    let profiles: Vec<&str> = certs
+        .iter()
+        .map(|c| c["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        certs.len(),
+        5,
+        "root, two intermediates and two leaves: {profiles:?}"
+    );
+    for profile in ["root", "intermediate", "server", "client"] {
+        assert!(profiles.contains(&profile), "{profiles:?}");
+    }
+
+    let only_clients = mutual()
+        .args(["list", "--format", "json", "--profile", "client", "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&only_clients.stdout).unwrap();
+    assert_eq!(doc["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        doc["certificates"][0]["sans"][0],
+        "URI:spiffe://example.test/bob"
+    );
+
+    // `show` by serial (any spelling) and by fingerprint gives back the same certificate.
+    let serial = openssl(&["x509", "-in", server.to_str().unwrap(), "-noout", "-serial"]);
+    let serial = serial.trim().trim_start_matches("serial=").to_lowercase();
+    let shown = mutual()
+        .args(["show", "--format", "pem", &serial, "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(shown.stdout).unwrap(),
+        std::fs::read_to_string(&server).unwrap()
+    );
+    let fingerprint = openssl(&[
+        "x509",
+        "-in",
+        server.to_str().unwrap(),
+        "-noout",
+        "-fingerprint",
+        "-sha256",
+    ]);
+    let fingerprint = fingerprint.trim().split_once('=').unwrap().1.to_owned();
+    let shown = mutual()
+        .args(["show", &fingerprint, "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(shown.stdout).unwrap();
+    assert!(text.contains("Profile:      server"), "{text}");
+    assert!(text.contains("Certificate: server certificate"), "{text}");
+
+    let expiring = mutual()
+        .args(["list", "--expiring", "100d", "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(expiring.stdout).unwrap();
+    assert!(
+        text.contains("www.example.test") && !text.contains("bob"),
+        "90-day server only: {text}"
+    );
+}
+
+#[test]
+fn policy_refusals_exit_1_with_one_reason_per_line() {
+    let ca = Ca::init(&["--permitted-dns", "example.internal"]);
+    let refuse = |kind: &str, args: &[&str], expected: &[&str]| {
+        let out = ca.out();
+        let mut extra = args.to_vec();
+        let out_s = out.to_str().unwrap().to_owned();
+        extra.extend(["--out-dir", &out_s]);
+        let output = ca.run(&["issue", kind], &extra);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{kind} {args:?}: {stderr}");
+        for code in expected {
+            assert!(
+                stderr.contains(&format!("[{code}]")),
+                "{kind} {args:?}: {stderr}"
+            );
+        }
+        assert_eq!(
+            stderr.lines().count(),
+            expected.len(),
+            "one line per reason: {stderr}"
+        );
+    };
+    refuse("server", &["api.other.test"], &["outside_name_constraints"]);
+    refuse(
+        "server",
+        &["api.example.internal", "--days", "0"],
+        &["zero_validity"],
+    );
+    refuse(
+        "server",
+        &["api.example.internal", "--days", "100000"],
+        &["validity_too_long"],
+    );
+    refuse(
+        "client",
+        &["carol", "--dns", "carol.example.internal"],
+        &["san_not_allowed"],
+    );
+    refuse(
+        "server",
+        &["bad_name.example.internal", "--days", "999"],
+        &["invalid_dns_name", "validity_too_long"],
+    );
+
+    let (_, ok, _) = ca.issue("server", &["api.example.internal"]);
+    assert!(ca.verify("sslserver", &ok).status.success());
+    let listed = mutual()
+        .args(["list", "--profile", "server", "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert_eq!(
+        text.matches("server ").count(),
+        1,
+        "refused requests are not recorded: {text}"
+    );
+}
+
+#[test]
+fn bad_inputs_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    // No CA yet.
+    let out = mutual()
+        .args(["issue", "server", "x.example.test", "--home"])
+        .arg(dir.path().join("none"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `mutual init` first"));
+
+    let ca = Ca::init(&[]);
+    // Wrong passphrase.
+    std::fs::write(dir.path().join("wrong"), "not the passphrase\n").unwrap();
+    let out = mutual()
+        .args(["issue", "server", "x.example.test", "--home"])
+        .arg(ca.home())
+        .arg("--passphrase-file")
+        .arg(dir.path().join("wrong"))
+        .arg("--out-dir")
+        .arg(ca.out())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.to_lowercase().contains("passphrase"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // Corrupted key file.
+    let key = ca.home().join("ca/server-ca.key.pem");
+    let text = std::fs::read_to_string(&key).unwrap();
+    std::fs::write(&key, &text[..text.len() / 2]).unwrap();
+    let out = ca.run(
+        &["issue", "server"],
+        &["x.example.test", "--out-dir", ca.out().to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("server-ca.key.pem"));
+    std::fs::write(&key, &text).unwrap();
+
+    // Unknown key type, a passphrase that is too short for a new CA.
+    let out = mutual()
+        .args(["init", "--key-type", "rsa-1024", "--home"])
+        .arg(dir.path().join("h"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rsa-1024"));
+    std::fs::write(dir.path().join("short"), "abc\n").unwrap();
+    let out = mutual()
+        .args(["init", "--home"])
+        .arg(dir.path().join("h2"))
+        .arg("--passphrase-file")
+        .arg(dir.path().join("short"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("h2/ca").exists(), "nothing half-written");
+
+    // Files are never overwritten.
+    let (_, cert, _) = ca.issue("server", &["dup.example.test"]);
+    let before = std::fs::read(&cert).unwrap();
+    let out = ca.run(
+        &["issue", "server"],
+        &["dup.example.test", "--out-dir", ca.out().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    assert_eq!(std::fs::read(&cert).unwrap(), before);
+}
+
+#[test]
+fn unencrypted_intermediates_need_no_passphrase_to_issue() {
+    let ca = Ca::init(&["--unencrypted-intermediate"]);
+    let key = ca.home().join("ca/server-ca.key.pem");
+    assert_eq!(mode(&key), 0o600);
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    assert!(
+        std::fs::read_to_string(ca.home().join("ca/root.key.pem"))
+            .unwrap()
+            .contains("ENCRYPTED")
+    );
+    let out = mutual()
+        .args(["issue", "server", "svc.example.test", "--home"])
+        .arg(ca.home())
+        .arg("--out-dir")
+        .arg(ca.out())
+        .env_remove("MUTUAL_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
