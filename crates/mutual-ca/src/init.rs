@@ -20,7 +20,7 @@ use crate::store::{NewCertificate, Store};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InitOptions {
-    /// The organisation name; the CAs are "<name> Root CA", "<name> Server CA"...
+    /// The organisation name; the CAs are "NAME Root CA", "NAME Server CA"...
     pub name: String,
     pub key_type: KeyType,
     pub root_days: u32,

@@ -83,6 +83,15 @@ pub enum Refusal {
         key_type: KeyType,
         profile: ProfileKind,
     },
+    /// The CSR itself is unusable: bad signature, undecodable, odd names.
+    BadCsr {
+        detail: String,
+    },
+    /// The CSR asks for basicConstraints CA:TRUE.
+    CaRequested,
+    WeakKey {
+        detail: String,
+    },
 }
 
 impl Refusal {
@@ -97,6 +106,9 @@ impl Refusal {
             Refusal::ZeroDays => "zero_validity",
             Refusal::TooLong { .. } => "validity_too_long",
             Refusal::KeyTypeNotAllowed { .. } => "key_type_not_allowed",
+            Refusal::BadCsr { .. } => "bad_csr",
+            Refusal::CaRequested => "ca_requested",
+            Refusal::WeakKey { .. } => "weak_key",
         }
     }
 }
@@ -132,6 +144,12 @@ impl fmt::Display for Refusal {
             Refusal::KeyTypeNotAllowed { key_type, profile } => {
                 write!(f, "key type {key_type} is not allowed by profile {profile}")
             }
+            Refusal::BadCsr { detail } => write!(f, "the CSR is unusable: {detail}"),
+            Refusal::CaRequested => write!(
+                f,
+                "the CSR asks for CA:TRUE; leaf profiles never issue CA certificates"
+            ),
+            Refusal::WeakKey { detail } => write!(f, "the key is refused: {detail}"),
         }
     }
 }
@@ -152,6 +170,14 @@ pub struct IssuingCa {
 impl IssuingCa {
     /// Pairs a CA certificate with its key, checking that they belong together.
     pub fn new(certificate_pem: &str, key: KeyPair) -> Result<IssuingCa, IssueError> {
+        IssuingCa::build(certificate_pem, key, true)
+    }
+
+    fn build(
+        certificate_pem: &str,
+        key: KeyPair,
+        check_key: bool,
+    ) -> Result<IssuingCa, IssueError> {
         let bad = |detail: String| IssueError::BadCa { detail };
         let blocks = mutual_x509::pem::parse(certificate_pem.as_bytes())
             .map_err(|e| bad(format!("CA certificate: {e}")))?;
@@ -168,7 +194,7 @@ impl IssuingCa {
                 cert.subject.rfc4514
             )));
         }
-        if cert.public_key.key_bytes != public_key_bits(&key) {
+        if check_key && cert.public_key.key_bytes != public_key_bits(&key) {
             return Err(bad(format!(
                 "the key does not belong to the CA certificate {}",
                 cert.subject.rfc4514
@@ -204,6 +230,17 @@ impl IssuingCa {
             subject: cert.subject.rfc4514,
             permitted_dns,
         })
+    }
+}
+
+impl IssuingCa {
+    /// The CA as `--dry-run` sees it: its certificate and constraints, with a throwaway
+    /// key in place of its own, so no passphrase is needed. Never used to sign for real.
+    pub fn preview(certificate_pem: &str) -> Result<IssuingCa, IssueError> {
+        let throwaway = KeyType::EcP256.generate().map_err(|e| IssueError::BadCa {
+            detail: format!("preview key: {e}"),
+        })?;
+        IssuingCa::build(certificate_pem, throwaway, false)
     }
 }
 
@@ -377,16 +414,11 @@ pub async fn issue(
     store: &Store,
     now: OffsetDateTime,
 ) -> Result<Issued, IssueError> {
-    let issuer = rcgen::Issuer::from_ca_cert_der(&ca.der.as_slice().into(), &ca.key)
-        .map_err(|e| IssueError::Sign { source: e })?;
     let mut params = plan.params;
     for _ in 0..3 {
         params.serial_number = Some(random_serial()?);
-        let certificate = params
-            .signed_by(subject_key, &issuer)
-            .map_err(|e| IssueError::Sign { source: e })?;
-        let decoded = check_construction(certificate.der(), &plan.profile, now)?;
-        let pem = certificate.pem();
+        let (pem, decoded) =
+            sign_checked(&params, &plan.profile, subject_key, &ca.der, &ca.key, now)?;
         let new = NewCertificate {
             serial: decoded.serial.clone(),
             issuer_key_id: ca.key_id.clone(),
@@ -414,6 +446,63 @@ pub async fn issue(
         }
     }
     Err(IssueError::SerialCollisions)
+}
+
+/// Signs and decodes the result, which must be what the profile promised.
+fn sign_checked(
+    params: &CertificateParams,
+    profile: &Profile,
+    subject_key: &impl PublicKeyData,
+    ca_der: &[u8],
+    signing_key: &KeyPair,
+    now: OffsetDateTime,
+) -> Result<(String, mutual_x509::Certificate), IssueError> {
+    let issuer = rcgen::Issuer::from_ca_cert_der(&ca_der.into(), signing_key)
+        .map_err(|e| IssueError::Sign { source: e })?;
+    let certificate = params
+        .signed_by(subject_key, &issuer)
+        .map_err(|e| IssueError::Sign { source: e })?;
+    let decoded = check_construction(certificate.der(), profile, now)?;
+    Ok((certificate.pem(), decoded))
+}
+
+/// The certificate a plan would produce, for `--dry-run`: built exactly as `issue` builds
+/// it but signed with a throwaway key of the CA's key type, so no CA key is needed and
+/// nothing is recorded. Only the signature bytes (and the random serial) differ.
+pub fn preview(
+    plan: &Plan,
+    subject_key: &impl PublicKeyData,
+    ca_certificate_pem: &str,
+    now: OffsetDateTime,
+) -> Result<mutual_x509::Certificate, IssueError> {
+    let bad = |detail: String| IssueError::BadCa { detail };
+    let der = mutual_x509::pem::parse(ca_certificate_pem.as_bytes())
+        .map_err(|e| bad(format!("CA certificate: {e}")))?
+        .into_iter()
+        .find(|b| b.label == "CERTIFICATE")
+        .ok_or_else(|| bad("no CERTIFICATE block in the CA certificate file".to_owned()))?
+        .der;
+    let ca = mutual_x509::Certificate::from_der(&der, now)
+        .map_err(|e| bad(format!("CA certificate {e}")))?;
+    let key_type = match (
+        ca.public_key.algorithm.as_str(),
+        ca.public_key.curve.as_deref(),
+        ca.public_key.bits,
+    ) {
+        ("EC", Some("P-384"), _) => KeyType::EcP384,
+        ("EC", _, _) => KeyType::EcP256,
+        ("Ed25519", _, _) => KeyType::Ed25519,
+        (_, _, Some(4096)) => KeyType::Rsa4096,
+        (_, _, Some(3072)) => KeyType::Rsa3072,
+        _ => KeyType::Rsa2048,
+    };
+    let throwaway = key_type
+        .generate()
+        .map_err(|e| bad(format!("preview key: {e}")))?;
+    let mut params = plan.params.clone();
+    params.serial_number = Some(random_serial()?);
+    let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &der, &throwaway, now)?;
+    Ok(decoded)
 }
 
 /// The certificate must decode as the profile's purpose, with no error-level finding:

@@ -41,14 +41,24 @@ fn algorithm_for(
 ) -> Option<&'static dyn VerificationAlgorithm> {
     let curve = ec_curve_oid(spki);
     let algorithm: &'static dyn VerificationAlgorithm = match (algorithm_oid, curve.as_deref()) {
-        ("1.2.840.113549.1.1.5", None) => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        ("1.2.840.113549.1.1.11", None) => &signature::RSA_PKCS1_2048_8192_SHA256,
+        // Down to 1024-bit keys: whether a signature verifies is a fact; whether the key
+        // is strong enough is for the policy that reads it (sign refuses weak keys).
+        ("1.2.840.113549.1.1.5", None) => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        ("1.2.840.113549.1.1.11", None) => {
+            &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+        }
         ("1.2.840.113549.1.1.12", None) => &signature::RSA_PKCS1_2048_8192_SHA384,
-        ("1.2.840.113549.1.1.13", None) => &signature::RSA_PKCS1_2048_8192_SHA512,
+        ("1.2.840.113549.1.1.13", None) => {
+            &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+        }
         ("1.2.840.10045.4.3.2", Some("1.2.840.10045.3.1.7")) => &signature::ECDSA_P256_SHA256_ASN1,
         ("1.2.840.10045.4.3.3", Some("1.2.840.10045.3.1.7")) => &signature::ECDSA_P256_SHA384_ASN1,
         ("1.2.840.10045.4.3.2", Some("1.3.132.0.34")) => &signature::ECDSA_P384_SHA256_ASN1,
         ("1.2.840.10045.4.3.3", Some("1.3.132.0.34")) => &signature::ECDSA_P384_SHA384_ASN1,
+        ("1.2.840.10045.4.3.4", Some("1.2.840.10045.3.1.7")) => &signature::ECDSA_P256_SHA512_ASN1,
+        ("1.2.840.10045.4.3.4", Some("1.3.132.0.34")) => &signature::ECDSA_P384_SHA512_ASN1,
+        ("1.2.840.10045.4.3.2", Some("1.3.132.0.35")) => &signature::ECDSA_P521_SHA256_ASN1,
+        ("1.2.840.10045.4.3.3", Some("1.3.132.0.35")) => &signature::ECDSA_P521_SHA384_ASN1,
         ("1.2.840.10045.4.3.4", Some("1.3.132.0.35")) => &signature::ECDSA_P521_SHA512_ASN1,
         ("1.3.101.112", None) => &signature::ED25519,
         _ => return None,

@@ -45,6 +45,8 @@ pub(crate) enum Command {
     List(ListArgs),
     /// Show one issued certificate by serial or SHA-256 fingerprint
     Show(ShowArgs),
+    /// Sign a CSR under a profile: the profile decides the key usage, EKU and validity
+    Sign(SignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -274,4 +276,35 @@ pub(crate) enum Format {
     Json,
     Pem,
     Der,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual sign api.csr --profile server --out api.pem
+  mutual sign alice.csr --profile client --days 90
+  mutual sign api.csr --profile server --dry-run      # show the certificate it would get")]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    pub(crate) ca: CaArgs,
+
+    /// The certificate signing request (PEM or DER)
+    #[arg(value_name = "CSR")]
+    pub(crate) csr: PathBuf,
+
+    /// server, client, server-client (if enabled in mutual.toml) or ocsp-signer
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: String,
+
+    /// Validity in days [default: the profile's]
+    #[arg(long, value_name = "N")]
+    pub(crate) days: Option<u32>,
+
+    /// Write the certificate here (refuses to overwrite) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+
+    /// Print the certificate the CSR would get, decoded, without signing or recording it
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Issue(command) => commands::issue::run(&command),
         Command::List(args) => commands::list::list(&args),
         Command::Show(args) => commands::list::show(&args),
+        Command::Sign(args) => commands::sign::run(&args),
     };
     match result {
         Ok(status) => status.into(),

@@ -92,7 +92,8 @@ pub enum StoreError {
         issuer_key_ids: Vec<String>,
     },
     #[error(
-        "certificate {serial} of issuer key {issuer_key_id} was already revoked at {revoked_at} ({reason})"
+        "certificate {serial} of issuer key {issuer_key_id} was already revoked at {} ({reason})",
+        rfc3339(revoked_at)
     )]
     AlreadyRevoked {
         serial: String,
@@ -118,6 +119,11 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+}
+
+fn rfc3339(time: &OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| time.to_string())
 }
 
 impl StoreError {

@@ -418,7 +418,11 @@ async fn revoke_marks_once_and_list_sees_it() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "already_revoked");
-    assert!(err.to_string().contains("superseded"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("already revoked at 2026-01-01T00:00:00Z (superseded)"),
+        "{err}"
+    );
 
     let err = store
         .revoke(

@@ -2,6 +2,7 @@ pub(crate) mod init;
 pub(crate) mod inspect;
 pub(crate) mod issue;
 pub(crate) mod list;
+pub(crate) mod sign;
 
 use crate::exit::BadInput;
 

@@ -558,3 +558,223 @@ fn unencrypted_intermediates_need_no_passphrase_to_issue() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `openssl req` CSRs signed through `mutual sign`: the profile decides, the CSR only
+/// names the subject and its key; policy breaches are refused one reason per line.
+#[test]
+fn sign_applies_the_profile_to_openssl_csrs() {
+    let ca = Ca::init(&[]);
+    let dir = ca.out();
+    let csr = |name: &str, key: &[&str], extra: &[&str]| -> PathBuf {
+        let path = dir.join(format!("{name}.csr"));
+        let key_path = dir.join(format!("{name}.key"));
+        let mut args = vec![
+            "req",
+            "-new",
+            "-nodes",
+            "-keyout",
+            key_path.to_str().unwrap(),
+            "-out",
+            path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(key);
+        args.extend_from_slice(extra);
+        openssl(&args);
+        path
+    };
+    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+
+    // A server CSR that asks for clientAuth too: issued with serverAuth only.
+    let web = csr(
+        "web",
+        &p256,
+        &[
+            "-subj",
+            "/CN=web.example.test",
+            "-addext",
+            "subjectAltName=DNS:web.example.test",
+            "-addext",
+            "extendedKeyUsage=serverAuth,clientAuth",
+        ],
+    );
+    let out = dir.join("web.pem");
+    let signed = ca.run(
+        &["sign"],
+        &[
+            web.to_str().unwrap(),
+            "--profile",
+            "server",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&signed.stderr).contains("ignored requested Extended Key Usage")
+    );
+    assert!(ca.verify("sslserver", &out).status.success());
+    assert!(
+        !ca.verify("sslclient", &out).status.success(),
+        "the profile, not the CSR, decides the EKU"
+    );
+
+    // A client CSR, PEM to stdout.
+    let alice = csr(
+        "alice",
+        &["-newkey", "rsa:2048"],
+        &[
+            "-subj",
+            "/CN=alice",
+            "-addext",
+            "subjectAltName=email:alice@example.test",
+        ],
+    );
+    let signed = ca.run(&["sign"], &[alice.to_str().unwrap(), "--profile", "client"]);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let pem_path = dir.join("alice-signed.pem");
+    std::fs::write(&pem_path, &signed.stdout).unwrap();
+    assert!(ca.verify("sslclient", &pem_path).status.success());
+
+    // --dry-run shows the certificate and records nothing.
+    let count = |ca: &Ca| {
+        let out = mutual()
+            .args(["list", "--format", "json", "--home"])
+            .arg(ca.home())
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["certificates"].as_array().unwrap().len()
+    };
+    let before = count(&ca);
+    let api = csr(
+        "api",
+        &p256,
+        &[
+            "-subj",
+            "/CN=api.example.test",
+            "-addext",
+            "subjectAltName=DNS:api.example.test,IP:10.1.2.3",
+        ],
+    );
+    let dry = mutual()
+        .args([
+            "sign",
+            "--dry-run",
+            "--profile",
+            "server",
+            api.to_str().unwrap(),
+            "--home",
+        ])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let text = String::from_utf8(dry.stdout).unwrap();
+    assert!(text.contains("nothing was signed or recorded"), "{text}");
+    assert!(text.contains("Certificate: server certificate"), "{text}");
+    assert!(text.contains("DNS:api.example.test, IP:10.1.2.3"), "{text}");
+    assert!(
+        text.contains("Issuer:      CN=Mutual Server CA,O=Mutual"),
+        "{text}"
+    );
+    assert_eq!(count(&ca), before, "a dry run records nothing");
+
+    // Refusals: exit 1, one line each, nothing recorded.
+    let refuse = |path: &Path, profile: &str, extra: &[&str], codes: &[&str]| {
+        let mut args = vec![path.to_str().unwrap(), "--profile", profile];
+        args.extend_from_slice(extra);
+        let out = ca.run(&["sign"], &args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}: {stderr}", path.display());
+        let refusal_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("refused")).collect();
+        assert_eq!(refusal_lines.len(), codes.len(), "{stderr}");
+        for code in codes {
+            assert!(
+                stderr.contains(&format!("[{code}]")),
+                "{}: {stderr}",
+                path.display()
+            );
+        }
+    };
+    let ca_csr = csr(
+        "ca",
+        &p256,
+        &[
+            "-subj",
+            "/CN=sneaky",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "subjectAltName=DNS:sneaky.example.test",
+        ],
+    );
+    refuse(&ca_csr, "server", &[], &["ca_requested"]);
+    let weak = csr(
+        "weak",
+        &["-newkey", "rsa:1024"],
+        &[
+            "-subj",
+            "/CN=weak.example.test",
+            "-addext",
+            "subjectAltName=DNS:weak.example.test",
+        ],
+    );
+    refuse(&weak, "server", &[], &["weak_key"]);
+    let p521 = csr(
+        "p521",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
+        &[
+            "-subj",
+            "/CN=x",
+            "-addext",
+            "subjectAltName=DNS:x.example.test",
+        ],
+    );
+    refuse(&p521, "server", &[], &["weak_key"]);
+    let cn_only = csr("cnonly", &p256, &["-subj", "/CN=cn-only.example.test"]);
+    refuse(&cn_only, "server", &[], &["server_missing_san"]);
+    refuse(&web, "server", &["--days", "1000"], &["validity_too_long"]);
+    refuse(&web, "client", &[], &["san_not_allowed"]);
+    let der_path = dir.join("tampered.der");
+    openssl(&[
+        "req",
+        "-in",
+        web.to_str().unwrap(),
+        "-outform",
+        "DER",
+        "-out",
+        der_path.to_str().unwrap(),
+    ]);
+    let mut der = std::fs::read(&der_path).unwrap();
+    let at = der.windows(3).position(|w| w == b"web").unwrap();
+    der[at] = b'W';
+    std::fs::write(&der_path, der).unwrap();
+    refuse(&der_path, "server", &[], &["bad_csr"]);
+    assert_eq!(count(&ca), before, "refused requests are not recorded");
+
+    // Not a CSR at all, and an unknown profile: usage errors.
+    let out = ca.run(
+        &["sign"],
+        &[ca.ca_file("root.pem").as_str(), "--profile", "server"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a CERTIFICATE REQUEST"));
+    let out = ca.run(
+        &["sign"],
+        &[web.to_str().unwrap(), "--profile", "webserver"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile `webserver`"));
+}
