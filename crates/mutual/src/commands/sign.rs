@@ -41,6 +41,11 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
         Ok(request) => request,
         Err(refusals) => return refused(&refusals),
     };
+    if profile_kind == ProfileKind::ServerClient && profile.enabled {
+        eprintln!(
+            "mutual: warning: a server-client certificate serves both directions with one key, and it chains to the server CA (EKU serverAuth only), so strict verifiers accept it as a server certificate only; prefer separate certificates"
+        );
+    }
     for note in &from_csr.ignored {
         eprintln!("mutual: note: ignored {note}");
     }

@@ -778,3 +778,99 @@ fn sign_applies_the_profile_to_openssl_csrs() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile `webserver`"));
 }
+
+/// Profiles are overridable in mutual.toml: server-client stays refused until enabled,
+/// client DNS names until allowed, and shorter bounds apply at once.
+#[test]
+fn mutual_toml_overrides_profiles() {
+    let ca = Ca::init(&[]);
+    let dir = ca.out();
+    let csr_path = dir.join("both.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-keyout",
+        dir.join("both.key").to_str().unwrap(),
+        "-subj",
+        "/CN=both.example.test",
+        "-addext",
+        "subjectAltName=DNS:both.example.test",
+        "-out",
+        csr_path.to_str().unwrap(),
+    ]);
+    let out = ca.run(
+        &["sign"],
+        &[csr_path.to_str().unwrap(), "--profile", "server-client"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[profile_disabled]"));
+    let out = ca.run(
+        &["issue", "client"],
+        &[
+            "dave",
+            "--dns",
+            "dave.example.test",
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    std::fs::write(
+        ca.home().join("mutual.toml"),
+        "[profiles.server-client]\nenabled = true\n\n[profiles.client]\nallow = [\"email\", \"dns\"]\n\n[profiles.server]\nmax_days = 30\ndefault_days = 7\n",
+    )
+    .unwrap();
+    let out = ca.run(
+        &["sign"],
+        &[csr_path.to_str().unwrap(), "--profile", "server-client"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: a server-client certificate"));
+    let pem = dir.join("both.pem");
+    std::fs::write(&pem, &out.stdout).unwrap();
+    assert_eq!(
+        crate::inspect_one(&pem)["purpose"]["kind"],
+        "server_and_client"
+    );
+    let (_, dave, _) = ca.issue("client", &["dave", "--dns", "dave.example.test"]);
+    assert_eq!(crate::inspect_one(&dave)["purpose"]["kind"], "client");
+    let (_, short, _) = ca.issue("server", &["short.example.test"]);
+    assert_eq!(crate::inspect_one(&short)["validity"]["lifetime_days"], 7);
+    let out = ca.run(
+        &["issue", "server"],
+        &[
+            "long.example.test",
+            "--days",
+            "31",
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    std::fs::write(
+        ca.home().join("mutual.toml"),
+        "[profiles.webserver]\nenabled = true\n",
+    )
+    .unwrap();
+    let out = ca.run(
+        &["issue", "server"],
+        &["x.example.test", "--out-dir", dir.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mutual.toml") && stderr.contains("webserver"),
+        "{stderr}"
+    );
+}
