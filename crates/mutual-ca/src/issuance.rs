@@ -92,6 +92,11 @@ pub enum Refusal {
     WeakKey {
         detail: String,
     },
+    /// The certificate would outlive the CA that issues it.
+    OutlivesCa {
+        not_after: OffsetDateTime,
+        ca_not_after: OffsetDateTime,
+    },
 }
 
 impl Refusal {
@@ -109,6 +114,7 @@ impl Refusal {
             Refusal::BadCsr { .. } => "bad_csr",
             Refusal::CaRequested => "ca_requested",
             Refusal::WeakKey { .. } => "weak_key",
+            Refusal::OutlivesCa { .. } => "outlives_ca",
         }
     }
 }
@@ -150,6 +156,15 @@ impl fmt::Display for Refusal {
                 "the CSR asks for CA:TRUE; leaf profiles never issue CA certificates"
             ),
             Refusal::WeakKey { detail } => write!(f, "the key is refused: {detail}"),
+            Refusal::OutlivesCa {
+                not_after,
+                ca_not_after,
+            } => write!(
+                f,
+                "it would be valid until {}, after its CA expires ({}); ask for fewer days or renew the CA",
+                not_after.date(),
+                ca_not_after.date()
+            ),
         }
     }
 }
@@ -165,6 +180,8 @@ pub struct IssuingCa {
     pub subject: String,
     /// DNS name constraints (permitted subtrees), if any.
     pub permitted_dns: Vec<String>,
+    /// A certificate it issues may not outlive it.
+    pub not_after: OffsetDateTime,
 }
 
 impl IssuingCa {
@@ -227,6 +244,7 @@ impl IssuingCa {
             der,
             key,
             key_id,
+            not_after: cert.validity.not_after,
             subject: cert.subject.rfc4514,
             permitted_dns,
         })
@@ -297,6 +315,11 @@ pub fn plan(
         refusals.push(Refusal::TooLong {
             days,
             max: profile.max_days,
+        });
+    } else if now + Duration::days(i64::from(days)) > ca.not_after {
+        refusals.push(Refusal::OutlivesCa {
+            not_after: now + Duration::days(i64::from(days)),
+            ca_not_after: ca.not_after,
         });
     }
     let mut sans = Vec::new();

@@ -874,3 +874,20 @@ fn mutual_toml_overrides_profiles() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_certificate_never_outlives_its_ca() {
+    let ca = Ca::init(&["--intermediate-days", "30"]);
+    let out = ca.run(
+        &["issue", "server"],
+        &["late.example.test", "--out-dir", ca.out().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("[outlives_ca]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, ok, _) = ca.issue("server", &["soon.example.test", "--days", "29"]);
+    assert!(ca.verify("sslserver", &ok).status.success());
+}
