@@ -196,7 +196,7 @@ fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
 /// The PKCS#8 v1 (RFC 5208) form of a PKCS#8 key: without the public key that v2 (RFC 5958)
 /// may carry. OpenSSL 3.0 rejects v2 ("nested asn1 error ... Field=attributes"), and every
 /// reader derives the public key from the private one anyway.
-fn pkcs8_v1(der: &[u8]) -> Result<SecretDocument, pkcs8::Error> {
+pub(crate) fn pkcs8_v1(der: &[u8]) -> Result<SecretDocument, pkcs8::Error> {
     let info = PrivateKeyInfoRef::from_der(der)?;
     if info.public_key.is_none() {
         return Ok(SecretDocument::try_from(der)?);

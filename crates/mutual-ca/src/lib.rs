@@ -9,5 +9,6 @@ pub mod init;
 pub mod issuance;
 pub mod key;
 pub mod passphrase;
+pub mod pkcs12;
 pub mod profile;
 pub mod store;

@@ -45,8 +45,16 @@ pub(crate) enum Command {
     List(ListArgs),
     /// Show one issued certificate by serial or SHA-256 fingerprint
     Show(ShowArgs),
+    /// Measure this machine: how many certificates per second the CA issues, and where
+    /// the time goes
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Sign a CSR under a profile: the profile decides the key usage, EKU and validity
     Sign(SignArgs),
+    /// Bundle a key, its certificate and CA chain as PKCS#12 (.p12) for browsers, OS
+    /// keychains and Java, or unpack a bundle into PEM files
+    #[command(subcommand)]
+    Pkcs12(Pkcs12Command),
 }
 
 #[derive(Debug, Args)]
@@ -137,7 +145,9 @@ pub(crate) struct IssueServerArgs {
 #[command(after_help = "\
 Examples:
   mutual issue client alice --email alice@example.com
-  mutual issue client billing-worker --uri spiffe://example.internal/billing/worker")]
+  mutual issue client billing-worker --uri spiffe://example.internal/billing/worker
+  mutual issue client alice --p12 alice.p12 --p12-password-file alice.p12.pass
+  MUTUAL_P12_PASSWORD=... mutual issue client bob --p12 bob.p12 --legacy-p12")]
 pub(crate) struct IssueClientArgs {
     /// The client's name (the certificate's CN); names the files
     #[arg(value_name = "NAME")]
@@ -155,8 +165,106 @@ pub(crate) struct IssueClientArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) dns: Vec<String>,
 
+    /// Also write a PKCS#12 bundle here (key, certificate, client CA and root; friendly
+    /// name NAME), mode 0600, for browsers and OS keychains
+    #[arg(long, value_name = "FILE")]
+    pub(crate) p12: Option<PathBuf>,
+
+    /// Read the PKCS#12 password from this file (its first line); else
+    /// $MUTUAL_P12_PASSWORD, else a prompt
+    #[arg(long, value_name = "FILE", requires = "p12")]
+    pub(crate) p12_password_file: Option<PathBuf>,
+
+    /// Protect the PKCS#12 with 3DES and 40-bit RC2 and a SHA-1 MAC, for older Windows,
+    /// macOS and Java that cannot read the default (AES-256, PBKDF2-SHA256)
+    #[arg(long, requires = "p12")]
+    pub(crate) legacy_p12: bool,
+
     #[command(flatten)]
     pub(crate) common: IssueCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Pkcs12Command {
+    /// Write a key, its certificate and the CA chain as a PKCS#12 bundle
+    Export(Pkcs12ExportArgs),
+    /// Unpack a PKCS#12 bundle into NAME.key.pem (0600), NAME.pem and NAME.chain.pem
+    Import(Pkcs12ImportArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The password comes from --password-file, else $MUTUAL_P12_PASSWORD, else a prompt (typed
+twice); it needs at least 8 characters. Modern bundles use AES-256-CBC with PBKDF2-HMAC-SHA256
+(600,000 iterations) and an HMAC-SHA256 MAC; --legacy bundles use 3DES for the key, 40-bit RC2
+for the certificates and an HMAC-SHA1 MAC (2,048 iterations), which old Windows, macOS and Java
+keystores need and OpenSSL 3 reads only with -legacy.
+
+Examples:
+  mutual pkcs12 export --cert alice.pem --key alice.key.pem --chain mutual-data/ca/client-ca.pem \\
+      --out alice.p12 --password-file alice.p12.pass
+  mutual pkcs12 export --cert alice.pem --key alice.key.pem --out alice-legacy.p12 --legacy")]
+pub(crate) struct Pkcs12ExportArgs {
+    /// The certificate (PEM); further certificates in the file join the chain
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: String,
+
+    /// Its private key: an unencrypted PKCS#8 `PRIVATE KEY` PEM
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: String,
+
+    /// CA certificates to include (PEM, one or more per file), issuer first; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: Vec<String>,
+
+    /// Where to write the bundle (mode 0600; never overwrites)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+
+    /// Use 3DES, 40-bit RC2 and a SHA-1 MAC, for older Windows, macOS and Java
+    #[arg(long)]
+    pub(crate) legacy: bool,
+
+    /// The friendly name keychains and browsers show [default: the certificate's CN]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+
+    /// Read the password from this file (its first line); else $MUTUAL_P12_PASSWORD, else a
+    /// prompt
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+
+    /// Output: text, or JSON describing what was written
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+NAME is the bundle's friendly name, else the file name without its extension. NAME.chain.pem
+holds the certificate followed by the bundle's CA certificates, issuer first. Existing files
+are never overwritten.
+
+Examples:
+  mutual pkcs12 import alice.p12 --password-file alice.p12.pass --out-dir ./alice
+  MUTUAL_P12_PASSWORD=... mutual pkcs12 import exported-from-windows.pfx")]
+pub(crate) struct Pkcs12ImportArgs {
+    /// The PKCS#12 file (.p12, .pfx), or `-` for standard input
+    #[arg(value_name = "FILE")]
+    pub(crate) input: String,
+
+    /// Read the password from this file (its first line); else $MUTUAL_P12_PASSWORD, else a
+    /// prompt
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+
+    /// Directory to write NAME.key.pem, NAME.pem and NAME.chain.pem into
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+
+    /// Output: text, or JSON describing what was written
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -307,4 +415,51 @@ pub(crate) struct SignArgs {
     /// Print the certificate the CSR would get, decoded, without signing or recording it
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Issue N certificates as `mutual issue` does (P-256 key pair, plan, sign, check,
+    /// store), then time each step alone
+    Issue(BenchIssueArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The certificates are recorded in a scratch store (inside the home when --home is given, so
+on the same disk) that is removed afterwards, never in a CA's inventory.
+
+Examples:
+  mutual bench issue                              # a temporary CA, 1000 server certificates
+  mutual bench issue --count 200 --profile client --format json
+  mutual bench issue --home /srv/ca --passphrase-file ca.pass")]
+pub(crate) struct BenchIssueArgs {
+    /// How many certificates to issue (and how many times each step is timed alone)
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) count: u32,
+
+    /// Issue from this CA (its keys and profiles) [default: a temporary CA with
+    /// unencrypted intermediates, removed afterwards]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// Read the CA key passphrase from this file (its first line) when the issuing key in
+    /// --home is encrypted; else $MUTUAL_PASSPHRASE, else a prompt
+    #[arg(long, value_name = "FILE", requires = "home")]
+    pub(crate) passphrase_file: Option<PathBuf>,
+
+    /// Which profile, and so which issuing CA
+    #[arg(long, value_enum, default_value_t = BenchProfile::Server)]
+    pub(crate) profile: BenchProfile,
+
+    /// Output: text, or JSON (docs/bench-json.md)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchProfile {
+    Server,
+    Client,
 }

@@ -20,7 +20,9 @@ fn main() -> ExitCode {
         Command::Issue(command) => commands::issue::run(&command),
         Command::List(args) => commands::list::list(&args),
         Command::Show(args) => commands::list::show(&args),
+        Command::Bench(command) => commands::bench::run(&command),
         Command::Sign(args) => commands::sign::run(&args),
+        Command::Pkcs12(command) => commands::pkcs12::run(&command),
     };
     match result {
         Ok(status) => status.into(),

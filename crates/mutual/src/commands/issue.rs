@@ -11,6 +11,7 @@ use mutual_ca::store::Store;
 use serde::Serialize;
 
 use crate::cli::{IssueClientArgs, IssueCommand, IssueCommon, IssueServerArgs, ReportFormat};
+use crate::commands::pkcs12::BundleRequest;
 use crate::commands::{ca_error, with_causes};
 use crate::exit::{BadInput, ExitStatus};
 
@@ -35,7 +36,7 @@ fn server(args: &IssueServerArgs) -> anyhow::Result<ExitStatus> {
         .cloned()
         .or_else(|| args.ip.first().map(ToString::to_string))
         .unwrap_or_default();
-    issue_one(ProfileKind::Server, name, sans, &args.common)
+    issue_one(ProfileKind::Server, name, sans, &args.common, None)
 }
 
 fn client(args: &IssueClientArgs) -> anyhow::Result<ExitStatus> {
@@ -47,7 +48,25 @@ fn client(args: &IssueClientArgs) -> anyhow::Result<ExitStatus> {
         .collect();
     sans.extend(args.uri.iter().cloned().map(SubjectAltName::Uri));
     sans.extend(args.dns.iter().cloned().map(SubjectAltName::Dns));
-    issue_one(ProfileKind::Client, args.name.clone(), sans, &args.common)
+    let bundle = args
+        .p12
+        .as_deref()
+        .map(|path| {
+            BundleRequest::prepare(
+                path,
+                &args.name,
+                args.p12_password_file.as_deref(),
+                args.legacy_p12,
+            )
+        })
+        .transpose()?;
+    issue_one(
+        ProfileKind::Client,
+        args.name.clone(),
+        sans,
+        &args.common,
+        bundle.as_ref(),
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +80,8 @@ struct Written {
     key: PathBuf,
     certificate: PathBuf,
     chain: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pkcs12: Option<PathBuf>,
 }
 
 fn issue_one(
@@ -68,6 +89,7 @@ fn issue_one(
     name: String,
     sans: Vec<SubjectAltName>,
     common: &IssueCommon,
+    bundle: Option<&BundleRequest>,
 ) -> anyhow::Result<ExitStatus> {
     let home = Home::resolve(common.ca.home.as_deref());
     let key_type: KeyType = common
@@ -166,6 +188,20 @@ fn issue_one(
         FileKind::Public,
     )?;
     write(&chain_path, issued.chain_pem.as_bytes(), FileKind::Public)?;
+    if let Some(bundle) = bundle {
+        let root_path = home.root_certificate();
+        let root_pem = std::fs::read_to_string(&root_path).map_err(|e| {
+            BadInput(format!(
+                "root certificate `{}` could not be read: {e}",
+                root_path.display()
+            ))
+        })?;
+        bundle.write(
+            &key_pem,
+            &issued.certificate_pem,
+            &[ca.certificate_pem.clone(), root_pem],
+        )?;
+    }
 
     let written = Written {
         serial: issued.record.serial.clone(),
@@ -176,6 +212,7 @@ fn issue_one(
         key: key_path,
         certificate: cert_path,
         chain: chain_path,
+        pkcs12: bundle.map(|bundle| bundle.path.clone()),
     };
     match common.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&written)?),
@@ -201,6 +238,13 @@ fn issue_one(
                 written.chain.display(),
                 ca.subject
             );
+            if let Some(bundle) = bundle {
+                println!(
+                    "  pkcs12       {}  ({})",
+                    bundle.path.display(),
+                    bundle.describe()
+                );
+            }
         }
     }
     Ok(ExitStatus::Success)
@@ -208,7 +252,7 @@ fn issue_one(
 
 /// A file name from a host or client name: `*.example.com` becomes `wildcard.example.com`,
 /// and anything but letters, digits, `.`, `-` and `_` becomes `_`.
-fn file_stem(name: &str) -> String {
+pub(crate) fn file_stem(name: &str) -> String {
     let name = name
         .strip_prefix("*.")
         .map_or_else(|| name.to_owned(), |rest| format!("wildcard.{rest}"));

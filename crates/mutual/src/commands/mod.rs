@@ -1,7 +1,9 @@
+pub(crate) mod bench;
 pub(crate) mod init;
 pub(crate) mod inspect;
 pub(crate) mod issue;
 pub(crate) mod list;
+pub(crate) mod pkcs12;
 pub(crate) mod sign;
 
 use crate::exit::BadInput;

@@ -4,12 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod bench;
 mod ca;
 mod corpus;
 mod endpoint;
 mod formats;
 mod keys;
 mod pkcs12;
+mod pkcs12_export;
 mod real_world;
 mod requests_and_crls;
 
