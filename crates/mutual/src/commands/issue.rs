@@ -122,22 +122,7 @@ fn issue_one(
     let profiles = home.profiles().map_err(ca_error)?;
     let profile = profiles.get(profile_kind);
     let role = IssuingRole::for_profile(profile_kind);
-    let passphrase = if home.issuing_key_is_encrypted(role).map_err(ca_error)? {
-        Some(
-            mutual_ca::passphrase::resolve(
-                common.ca.passphrase_file.as_deref(),
-                "MUTUAL_PASSPHRASE",
-                "CA key passphrase: ",
-                false,
-            )
-            .map_err(|e| BadInput(e.to_string()))?,
-        )
-    } else {
-        None
-    };
-    let ca = home
-        .issuing_ca(role, passphrase.as_ref())
-        .map_err(ca_error)?;
+    let ca = crate::commands::unlock_issuing_ca(&home, role, common.ca.passphrase_file.as_deref())?;
     let now = time::OffsetDateTime::now_utc();
     let request = Request {
         profile: profile_kind,

@@ -15,6 +15,29 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// Loads the issuing CA for `role`, asking for the passphrase (file, $MUTUAL_PASSPHRASE,
+/// prompt) only when its key is stored encrypted.
+pub(crate) fn unlock_issuing_ca(
+    home: &mutual_ca::home::Home,
+    role: mutual_ca::home::IssuingRole,
+    passphrase_file: Option<&std::path::Path>,
+) -> anyhow::Result<mutual_ca::issuance::IssuingCa> {
+    let passphrase = if home.issuing_key_is_encrypted(role).map_err(ca_error)? {
+        Some(
+            mutual_ca::passphrase::resolve(
+                passphrase_file,
+                "MUTUAL_PASSPHRASE",
+                "CA key passphrase: ",
+                false,
+            )
+            .map_err(|e| BadInput(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    home.issuing_ca(role, passphrase.as_ref()).map_err(ca_error)
+}
+
 /// A CA error as the binary reports it: the user's doing (exit 2) or not (exit 3), with
 /// its causes on one line.
 pub(crate) fn ca_error(error: mutual_ca::error::CaError) -> anyhow::Error {

@@ -88,22 +88,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
-    let passphrase = if home.issuing_key_is_encrypted(role).map_err(ca_error)? {
-        Some(
-            mutual_ca::passphrase::resolve(
-                args.ca.passphrase_file.as_deref(),
-                "MUTUAL_PASSPHRASE",
-                "CA key passphrase: ",
-                false,
-            )
-            .map_err(|e| BadInput(e.to_string()))?,
-        )
-    } else {
-        None
-    };
-    let ca = home
-        .issuing_ca(role, passphrase.as_ref())
-        .map_err(ca_error)?;
+    let ca = crate::commands::unlock_issuing_ca(&home, role, args.ca.passphrase_file.as_deref())?;
     let plan = match plan(&from_csr.request, profile, &ca, now) {
         Ok(plan) => plan,
         Err(refusals) => return refused(&refusals),
