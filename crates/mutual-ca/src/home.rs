@@ -36,7 +36,8 @@ impl IssuingRole {
         }
     }
 
-    fn file_stem(self) -> &'static str {
+    /// `server-ca` or `client-ca`: its files, and its paths on the CA service.
+    pub fn file_stem(self) -> &'static str {
         match self {
             IssuingRole::Server => "server-ca",
             IssuingRole::Client => "client-ca",

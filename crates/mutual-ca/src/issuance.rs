@@ -379,12 +379,57 @@ pub fn plan(
     params.key_usages = profile.key_usages(request.key_type);
     params.extended_key_usages = profile.extended_key_usages();
     params.use_authority_key_identifier_extension = true;
+    if let Some(base) = &profile.server_url {
+        // Where relying parties find revocation status and the issuer: the paths the CA
+        // service (`mutual serve`) answers on.
+        let stem = crate::home::IssuingRole::for_profile(kind).file_stem();
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![format!("{base}/crl/{stem}.crl")],
+        }];
+        params.custom_extensions.push(authority_info_access(&[
+            (OCSP_METHOD, format!("{base}/ocsp")),
+            (CA_ISSUERS_METHOD, format!("{base}/ca/{stem}.crt")),
+        ]));
+    }
     Ok(Plan {
         params,
         profile: profile.clone(),
         requester: request.requester.clone(),
         sans: request.sans.iter().map(ToString::to_string).collect(),
     })
+}
+
+/// id-ad-ocsp and id-ad-caIssuers (RFC 5280 §4.2.2.1), DER content octets.
+const OCSP_METHOD: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+const CA_ISSUERS_METHOD: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+
+/// The Authority Information Access extension, which rcgen does not build: a SEQUENCE of
+/// (access method OID, uniformResourceIdentifier [6]) pairs.
+fn authority_info_access(entries: &[(&[u8], String)]) -> rcgen::CustomExtension {
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = content.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes: Vec<u8> = len
+                .to_be_bytes()
+                .into_iter()
+                .skip_while(|&b| b == 0)
+                .collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    let mut descriptions = Vec::new();
+    for (method, uri) in entries {
+        let mut description = tlv(0x06, method);
+        description.extend(tlv(0x86, uri.as_bytes()));
+        descriptions.extend(tlv(0x30, &description));
+    }
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], tlv(0x30, &descriptions))
 }
 
 fn rcgen_san(san: &SubjectAltName) -> Option<SanType> {

@@ -106,6 +106,9 @@ pub struct Profile {
     pub max_days: u32,
     pub allowed_sans: SanKinds,
     pub key_types: Vec<KeyType>,
+    /// The CA service's base URL (`[server] url` in mutual.toml): when set, certificates
+    /// point relying parties at its OCSP responder, CA certificates and CRLs.
+    pub server_url: Option<String>,
 }
 
 impl Profile {
@@ -125,6 +128,7 @@ impl Profile {
                     ..SanKinds::default()
                 },
                 key_types: all_keys,
+                server_url: None,
             },
             ProfileKind::Client => Profile {
                 kind,
@@ -137,6 +141,7 @@ impl Profile {
                     ..SanKinds::default()
                 },
                 key_types: all_keys,
+                server_url: None,
             },
             ProfileKind::ServerClient => Profile {
                 kind,
@@ -150,6 +155,7 @@ impl Profile {
                     uri: true,
                 },
                 key_types: all_keys,
+                server_url: None,
             },
             ProfileKind::OcspSigner => Profile {
                 kind,
@@ -158,6 +164,7 @@ impl Profile {
                 max_days: 90,
                 allowed_sans: SanKinds::default(),
                 key_types: all_keys,
+                server_url: None,
             },
         }
     }
@@ -224,6 +231,14 @@ impl Default for Profiles {
 struct ConfigFile {
     #[serde(default)]
     profiles: BTreeMap<String, ProfileOverride>,
+    server: Option<ServerSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    /// e.g. `https://ca.example.internal:8443`
+    url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -243,6 +258,21 @@ impl Profiles {
             detail: e.message().to_owned(),
         })?;
         let mut profiles = Profiles::default();
+        if let Some(server) = &config.server {
+            let url = server.url.trim_end_matches('/');
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.contains(char::is_whitespace) || url.len() < 10 {
+                return Err(ProfileError::Invalid {
+                    detail: format!(
+                        "[server] url `{}`: expected an http:// or https:// URL",
+                        server.url
+                    ),
+                });
+            }
+            for profile in profiles.profiles.values_mut() {
+                profile.server_url = Some(url.to_owned());
+            }
+        }
         for (name, o) in config.profiles {
             let kind: ProfileKind = name.parse()?;
             let profile = profiles
@@ -346,6 +376,14 @@ mod tests {
         let client = profiles.get(ProfileKind::Client);
         assert!(client.allowed_sans.dns && client.allowed_sans.email && !client.allowed_sans.uri);
         assert_eq!(client.key_types, vec![KeyType::EcP256]);
+        assert_eq!(client.server_url, None);
+        let with_server =
+            Profiles::from_toml("[server]\nurl = \"https://ca.example.internal:8443/\"\n")
+                .expect("valid");
+        assert_eq!(
+            with_server.get(ProfileKind::Server).server_url.as_deref(),
+            Some("https://ca.example.internal:8443")
+        );
     }
 
     #[test]
@@ -360,6 +398,8 @@ mod tests {
                 "invalid_config",
             ),
             ("not toml at all [", "invalid_config"),
+            ("[server]\nurl = \"ftp://ca.example\"\n", "invalid_config"),
+            ("[server]\nport = 1\n", "invalid_config"),
         ] {
             let error = Profiles::from_toml(text).expect_err(text);
             assert_eq!(error.code(), code, "{text}: {error}");

@@ -891,3 +891,65 @@ fn a_certificate_never_outlives_its_ca() {
     let (_, ok, _) = ca.issue("server", &["soon.example.test", "--days", "29"]);
     assert!(ca.verify("sslserver", &ok).status.success());
 }
+
+/// With `[server] url` in mutual.toml, certificates carry the OCSP, CA-issuer and CRL
+/// locations of the CA service, as openssl reads them.
+#[test]
+fn server_url_puts_aia_and_crl_distribution_points_in_certificates() {
+    let ca = Ca::init(&[]);
+    let (_, before, _) = ca.issue("server", &["plain.example.test"]);
+    let ext = |cert: &Path| {
+        openssl(&[
+            "x509",
+            "-in",
+            cert.to_str().unwrap(),
+            "-noout",
+            "-ext",
+            "authorityInfoAccess,crlDistributionPoints",
+        ])
+    };
+    assert_eq!(
+        ext(&before).trim(),
+        "",
+        "no URLs without a configured server"
+    );
+
+    std::fs::write(
+        ca.home().join("mutual.toml"),
+        "[server]\nurl = \"https://ca.example.test:8443/\"\n",
+    )
+    .unwrap();
+    let (_, server, _) = ca.issue("server", &["web.example.test"]);
+    let (_, client, _) = ca.issue("client", &["erin"]);
+    let text = ext(&server);
+    assert!(
+        text.contains("OCSP - URI:https://ca.example.test:8443/ocsp"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CA Issuers - URI:https://ca.example.test:8443/ca/server-ca.crt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("URI:https://ca.example.test:8443/crl/server-ca.crl"),
+        "{text}"
+    );
+    let text = ext(&client);
+    assert!(
+        text.contains("CA Issuers - URI:https://ca.example.test:8443/ca/client-ca.crt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("URI:https://ca.example.test:8443/crl/client-ca.crl"),
+        "{text}"
+    );
+    assert!(ca.verify("sslserver", &server).status.success());
+    assert!(ca.verify("sslclient", &client).status.success());
+    let decoded = crate::inspect_one(&server);
+    assert!(
+        decoded["findings"].as_array().unwrap().is_empty(),
+        "{}",
+        decoded["findings"]
+    );
+    assert!(crate::extension(&decoded, "authority_info_access").is_some());
+}
