@@ -236,19 +236,7 @@ impl Issuer {
         passphrase_file: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let role = IssuingRole::for_profile(kind);
-        let passphrase = if home.issuing_key_is_encrypted(role).map_err(ca_error)? {
-            Some(
-                mutual_ca::passphrase::resolve(
-                    passphrase_file,
-                    "MUTUAL_PASSPHRASE",
-                    "CA key passphrase: ",
-                    false,
-                )
-                .map_err(|e| BadInput(e.to_string()))?,
-            )
-        } else {
-            None
-        };
+        let passphrase = crate::commands::issuing_ca_passphrase(home, role, passphrase_file)?;
         let profile = home.profiles().map_err(ca_error)?.get(kind).clone();
         let ca = home
             .issuing_ca(role, passphrase.as_ref())

@@ -15,26 +15,33 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Loads the issuing CA for `role`, asking for the passphrase (file, $MUTUAL_PASSPHRASE,
-/// prompt) only when its key is stored encrypted.
+/// The passphrase of the issuing CA for `role` (file, $MUTUAL_PASSPHRASE, prompt), asked
+/// for only when its key is stored encrypted.
+pub(crate) fn issuing_ca_passphrase(
+    home: &mutual_ca::home::Home,
+    role: mutual_ca::home::IssuingRole,
+    passphrase_file: Option<&std::path::Path>,
+) -> anyhow::Result<Option<mutual_ca::passphrase::Passphrase>> {
+    if !home.issuing_key_is_encrypted(role).map_err(ca_error)? {
+        return Ok(None);
+    }
+    let passphrase = mutual_ca::passphrase::resolve(
+        passphrase_file,
+        "MUTUAL_PASSPHRASE",
+        "CA key passphrase: ",
+        false,
+    )
+    .map_err(|e| BadInput(e.to_string()))?;
+    Ok(Some(passphrase))
+}
+
+/// Loads the issuing CA for `role`, unlocking its key when it is encrypted.
 pub(crate) fn unlock_issuing_ca(
     home: &mutual_ca::home::Home,
     role: mutual_ca::home::IssuingRole,
     passphrase_file: Option<&std::path::Path>,
 ) -> anyhow::Result<mutual_ca::issuance::IssuingCa> {
-    let passphrase = if home.issuing_key_is_encrypted(role).map_err(ca_error)? {
-        Some(
-            mutual_ca::passphrase::resolve(
-                passphrase_file,
-                "MUTUAL_PASSPHRASE",
-                "CA key passphrase: ",
-                false,
-            )
-            .map_err(|e| BadInput(e.to_string()))?,
-        )
-    } else {
-        None
-    };
+    let passphrase = issuing_ca_passphrase(home, role, passphrase_file)?;
     home.issuing_ca(role, passphrase.as_ref()).map_err(ca_error)
 }
 

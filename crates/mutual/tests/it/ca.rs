@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 use crate::mutual;
 use mutual_test::{SServer, openssl, openssl_output};
 
-const PASSPHRASE: &str = "correct horse battery staple";
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
 
-/// A CA home with its passphrase file, made by `mutual init`.
-struct Ca {
+/// A CA home with its passphrase file (which doubles as a PKCS#12 password file), made by
+/// `mutual init`; shared by the tests that need a CA.
+pub(crate) struct Ca {
     dir: tempfile::TempDir,
 }
 
 impl Ca {
-    fn init(extra: &[&str]) -> Ca {
+    pub(crate) fn init(extra: &[&str]) -> Ca {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pass"), format!("{PASSPHRASE}\n")).unwrap();
         let ca = Ca { dir };
@@ -28,21 +29,26 @@ impl Ca {
         ca
     }
 
-    fn home(&self) -> PathBuf {
+    /// A path in the test's scratch directory.
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub(crate) fn home(&self) -> PathBuf {
         self.dir.path().join("home")
     }
 
-    fn pass(&self) -> PathBuf {
+    pub(crate) fn pass(&self) -> PathBuf {
         self.dir.path().join("pass")
     }
 
-    fn out(&self) -> PathBuf {
+    pub(crate) fn out(&self) -> PathBuf {
         let out = self.dir.path().join("out");
         std::fs::create_dir_all(&out).unwrap();
         out
     }
 
-    fn ca_file(&self, name: &str) -> String {
+    pub(crate) fn ca_file(&self, name: &str) -> String {
         self.home()
             .join("ca")
             .join(name)
@@ -52,7 +58,7 @@ impl Ca {
     }
 
     /// Runs `mutual VERB... --home H --passphrase-file P EXTRA...`.
-    fn run(&self, verb: &[&str], extra: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, verb: &[&str], extra: &[&str]) -> std::process::Output {
         mutual()
             .args(verb)
             .arg("--home")
@@ -65,7 +71,7 @@ impl Ca {
     }
 
     /// Issues and returns (key, certificate, chain) paths.
-    fn issue(&self, kind: &str, args: &[&str]) -> (PathBuf, PathBuf, PathBuf) {
+    pub(crate) fn issue(&self, kind: &str, args: &[&str]) -> (PathBuf, PathBuf, PathBuf) {
         let out = self.out();
         let mut extra: Vec<&str> = args.to_vec();
         let out_s = out.to_str().unwrap().to_owned();
@@ -81,7 +87,7 @@ impl Ca {
         (path("key"), path("certificate"), path("chain"))
     }
 
-    fn verify(&self, purpose: &str, cert: &Path) -> std::process::Output {
+    pub(crate) fn verify(&self, purpose: &str, cert: &Path) -> std::process::Output {
         let issuing = if purpose == "sslserver" {
             "server-ca.pem"
         } else {
@@ -100,7 +106,7 @@ impl Ca {
     }
 }
 
-fn mode(path: &Path) -> u32 {
+pub(crate) fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 

@@ -3,66 +3,20 @@
 //! legacy flavour, proving it is one), NSS's `pk12util` into a fresh database (the store
 //! Firefox and Chromium on Linux use), `mutual inspect`, and `mutual pkcs12 import`.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::ca::{Ca, PASSPHRASE as PASSWORD, mode};
 use crate::{inspect_json, mutual};
 use mutual_test::{openssl, openssl_output, require_tool};
 
-const PASSWORD: &str = "correct horse battery staple";
-
-/// A CA home with its passphrase file (which doubles as the PKCS#12 password file), made by
-/// `mutual init`. (A trimmed copy of `ca.rs`'s helper.)
-struct Ca {
-    dir: tempfile::TempDir,
+/// What these tests do with a CA beyond `ca.rs`'s helper.
+trait Pkcs12Ca {
+    fn issue_client(&self, name: &str, extra: &[&str]) -> (PathBuf, PathBuf);
+    fn export(&self, name: &str, extra: &[&str]) -> (PathBuf, Output);
 }
 
-impl Ca {
-    fn init() -> Ca {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pass"), format!("{PASSWORD}\n")).unwrap();
-        let ca = Ca { dir };
-        let output = ca.run(&["init"], &[]);
-        assert!(output.status.success(), "init: {}", stderr(&output));
-        ca
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn home(&self) -> PathBuf {
-        self.path("home")
-    }
-
-    fn pass(&self) -> PathBuf {
-        self.path("pass")
-    }
-
-    fn out(&self) -> PathBuf {
-        let out = self.path("out");
-        std::fs::create_dir_all(&out).unwrap();
-        out
-    }
-
-    fn ca_file(&self, name: &str) -> PathBuf {
-        self.home().join("ca").join(name)
-    }
-
-    /// Runs `mutual VERB... --home H --passphrase-file P EXTRA...`.
-    fn run(&self, verb: &[&str], extra: &[&str]) -> Output {
-        mutual()
-            .args(verb)
-            .arg("--home")
-            .arg(self.home())
-            .arg("--passphrase-file")
-            .arg(self.pass())
-            .args(extra)
-            .output()
-            .unwrap()
-    }
-
+impl Pkcs12Ca for Ca {
     /// `mutual issue client NAME --out-dir OUT EXTRA...`; the paths of NAME.key.pem and NAME.pem.
     fn issue_client(&self, name: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
         let out = self.out();
@@ -104,10 +58,6 @@ fn stderr(output: &Output) -> String {
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// `openssl pkcs12 -in P12 -passin file:PASS ARGS...`.
@@ -190,7 +140,7 @@ fn check_bags(bundle: &serde_json::Value, friendly_name: &str, certificates: usi
 
 #[test]
 fn issue_client_p12_is_modern_and_openssl_reads_it() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let p12 = ca.out().join("alice.p12");
     let (key, cert) = ca.issue_client(
         "alice",
@@ -218,7 +168,7 @@ fn issue_client_p12_is_modern_and_openssl_reads_it() {
 
 #[test]
 fn legacy_bundles_need_openssl_legacy() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let (key, cert) = ca.issue_client("bob", &[]);
     let (p12, output) = ca.export("bob", &["--legacy", "--name", "Bob's laptop"]);
     assert!(output.status.success(), "export: {}", stderr(&output));
@@ -268,7 +218,7 @@ fn nss(tool: &str, args: &[&str]) -> String {
 
 #[test]
 fn nss_imports_both_flavours() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let modern = ca.out().join("carol.p12");
     let (_, cert) = ca.issue_client(
         "carol",
@@ -315,7 +265,7 @@ fn nss_imports_both_flavours() {
 
 #[test]
 fn import_round_trips_to_the_same_key_and_certificate() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let p12 = ca.out().join("erin.p12");
     let (key, cert) = ca.issue_client(
         "erin",
@@ -358,7 +308,7 @@ fn import_round_trips_to_the_same_key_and_certificate() {
         let verified = openssl_output(&[
             "verify",
             "-CAfile",
-            s(&ca.ca_file("root.pem")),
+            ca.ca_file("root.pem").as_str(),
             "-untrusted",
             s(&got_chain),
             "-purpose",
@@ -371,7 +321,7 @@ fn import_round_trips_to_the_same_key_and_certificate() {
 
 #[test]
 fn import_reads_what_openssl_writes() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let (key, cert) = ca.issue_client("frank", &[]);
     for legacy in [false, true] {
         let dir = tempfile::tempdir().unwrap();
@@ -432,7 +382,7 @@ fn refused(args: &[&str], needles: &[&str]) {
 
 #[test]
 fn wrong_password_is_exit_2_with_a_clear_line() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let p12 = ca.out().join("grace.p12");
     ca.issue_client(
         "grace",
@@ -458,7 +408,7 @@ fn wrong_password_is_exit_2_with_a_clear_line() {
 
 #[test]
 fn bad_input_is_exit_2_naming_the_input() {
-    let ca = Ca::init();
+    let ca = Ca::init(&[]);
     let (alice_key, alice_cert) = ca.issue_client("alice", &[]);
     let (bob_key, _) = ca.issue_client("bob", &[]);
     let out = ca.out();
