@@ -172,8 +172,9 @@ impl fmt::Display for Refusal {
 /// A CA that signs: its certificate and key, and what issuance needs to know about it.
 pub struct IssuingCa {
     pub certificate_pem: String,
-    der: Vec<u8>,
-    key: KeyPair,
+    /// The CA certificate parsed once into what rcgen signs with (its name, key usages and
+    /// key identifier) and the key: re-parsing it for every certificate cost 3.3 µs each.
+    issuer: rcgen::Issuer<'static, KeyPair>,
     /// Hex of its subject key identifier: the store's issuer id.
     pub key_id: String,
     /// RFC 4514.
@@ -217,6 +218,8 @@ impl IssuingCa {
                 cert.subject.rfc4514
             )));
         }
+        let issuer = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), key)
+            .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
         let mut key_id = String::new();
         let mut permitted_dns = Vec::new();
         for extension in &cert.extensions {
@@ -241,8 +244,7 @@ impl IssuingCa {
         }
         Ok(IssuingCa {
             certificate_pem: certificate_pem.to_owned(),
-            der,
-            key,
+            issuer,
             key_id,
             not_after: cert.validity.not_after,
             subject: cert.subject.rfc4514,
@@ -485,8 +487,7 @@ pub async fn issue(
     let mut params = plan.params;
     for _ in 0..3 {
         params.serial_number = Some(random_serial()?);
-        let (pem, decoded) =
-            sign_checked(&params, &plan.profile, subject_key, &ca.der, &ca.key, now)?;
+        let (pem, decoded) = sign_checked(&params, &plan.profile, subject_key, &ca.issuer, now)?;
         let new = NewCertificate {
             serial: decoded.serial.clone(),
             issuer_key_id: ca.key_id.clone(),
@@ -521,14 +522,11 @@ fn sign_checked(
     params: &CertificateParams,
     profile: &Profile,
     subject_key: &impl PublicKeyData,
-    ca_der: &[u8],
-    signing_key: &KeyPair,
+    issuer: &rcgen::Issuer<'_, impl rcgen::SigningKey>,
     now: OffsetDateTime,
 ) -> Result<(String, mutual_x509::Certificate), IssueError> {
-    let issuer = rcgen::Issuer::from_ca_cert_der(&ca_der.into(), signing_key)
-        .map_err(|e| IssueError::Sign { source: e })?;
     let certificate = params
-        .signed_by(subject_key, &issuer)
+        .signed_by(subject_key, issuer)
         .map_err(|e| IssueError::Sign { source: e })?;
     let decoded = check_construction(certificate.der(), profile, now)?;
     Ok((certificate.pem(), decoded))
@@ -567,9 +565,11 @@ pub fn preview(
     let throwaway = key_type
         .generate()
         .map_err(|e| bad(format!("preview key: {e}")))?;
+    let issuer = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), &throwaway)
+        .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
     let mut params = plan.params.clone();
     params.serial_number = Some(random_serial()?);
-    let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &der, &throwaway, now)?;
+    let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &issuer, now)?;
     Ok(decoded)
 }
 
