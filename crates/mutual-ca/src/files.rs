@@ -59,6 +59,48 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8], kind: FileKind) -> io::Resul
     sync_parent(path)
 }
 
+/// Files that only make sense together (a key, its certificate, its chain): each is created
+/// with [`create_new_atomic`], and unless [`NewFileSet::keep`] is called — because one could
+/// not be written, or the caller returned early — those already created are removed when the
+/// set is dropped, so a reader finds the whole set or none of it.
+#[derive(Debug, Default)]
+pub struct NewFileSet {
+    created: Vec<PathBuf>,
+}
+
+impl NewFileSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Creates `path` as [`create_new_atomic`] does and adds it to the set.
+    ///
+    /// # Errors
+    /// As [`create_new_atomic`]; `path` is then not created, and the files created before
+    /// it are removed when the set is dropped.
+    pub fn create(&mut self, path: &Path, bytes: &[u8], kind: FileKind) -> io::Result<()> {
+        create_new_atomic(path, bytes, kind)?;
+        self.created.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Every file was written: keep them all.
+    pub fn keep(mut self) {
+        self.created.clear();
+    }
+}
+
+impl Drop for NewFileSet {
+    fn drop(&mut self) {
+        // Best effort, newest first: the error that made the set incomplete is the one the
+        // caller reports.
+        for path in self.created.iter().rev() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
 /// A fully written, synced temporary file next to the target; removed on drop unless
 /// disarmed after a rename.
 struct TempFile {
@@ -176,6 +218,31 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(mode(&path), 0o600);
         assert_eq!(names(dir.path()), ["key.pem"]);
+    }
+
+    #[test]
+    fn a_file_set_is_kept_whole_or_removed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut kept = NewFileSet::new();
+        kept.create(&dir.path().join("a.key.pem"), b"k", FileKind::Secret)
+            .unwrap();
+        kept.create(&dir.path().join("a.pem"), b"c", FileKind::Public)
+            .unwrap();
+        kept.keep();
+        assert_eq!(names(dir.path()), ["a.key.pem", "a.pem"]);
+
+        // The second name is taken: the first file of the set must not stay behind.
+        let mut broken = NewFileSet::new();
+        broken
+            .create(&dir.path().join("b.key.pem"), b"k", FileKind::Secret)
+            .unwrap();
+        let error = broken
+            .create(&dir.path().join("a.pem"), b"c", FileKind::Public)
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        drop(broken);
+        assert_eq!(names(dir.path()), ["a.key.pem", "a.pem"]);
+        assert_eq!(fs::read(dir.path().join("a.pem")).unwrap(), b"c");
     }
 
     #[test]

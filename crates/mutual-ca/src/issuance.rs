@@ -642,6 +642,11 @@ pub enum IssueError {
 }
 
 impl IssueError {
+    /// True when the store's disk is full: nothing was recorded, and the user can fix it.
+    pub fn is_out_of_space(&self) -> bool {
+        matches!(self, IssueError::Store { source } if source.is_out_of_space())
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             IssueError::Refused { .. } => "refused",

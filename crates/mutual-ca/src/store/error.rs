@@ -127,6 +127,23 @@ fn rfc3339(time: &OffsetDateTime) -> String {
 }
 
 impl StoreError {
+    /// True when the database could not write because its disk (or quota) is full: the
+    /// environment is at fault, not the program, and nothing was committed.
+    pub fn is_out_of_space(&self) -> bool {
+        let source = match self {
+            Self::Open { source, .. } | Self::Database { source, .. } => source,
+            _ => return false,
+        };
+        match source {
+            // SQLITE_FULL is 13; PostgreSQL's disk_full is SQLSTATE 53100.
+            sqlx::Error::Database(error) => {
+                matches!(error.code().as_deref(), Some("13") | Some("53100"))
+            }
+            sqlx::Error::Io(error) => error.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+
     /// The stable snake_case name of the problem, for `--format json` and the API.
     pub fn code(&self) -> &'static str {
         match self {

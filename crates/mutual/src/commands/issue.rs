@@ -1,8 +1,8 @@
 //! `mutual issue server|client`: a fresh key pair and a certificate from the right CA.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use mutual_ca::files::{FileKind, create_new_atomic};
+use mutual_ca::files::{FileKind, NewFileSet};
 use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::issuance::{IssueError, Request, SubjectAltName, issue, plan};
 use mutual_ca::key::KeyType;
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::cli::{IssueClientArgs, IssueCommand, IssueCommon, IssueServerArgs, ReportFormat};
 use crate::commands::pkcs12::BundleRequest;
-use crate::commands::{ca_error, with_causes};
+use crate::commands::{ca_error, issue_error, with_causes};
 use crate::exit::{BadInput, ExitStatus};
 
 pub(crate) fn run(command: &IssueCommand) -> anyhow::Result<ExitStatus> {
@@ -148,45 +148,61 @@ fn issue_one(
         .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
     let runtime = crate::commands::runtime()?;
     let issued = runtime.block_on(async {
-        let store = Store::open_sqlite(&home.store()).await.map_err(|e| {
-            BadInput(format!(
-                "certificate store `{}`: {}",
-                home.store().display(),
-                with_causes(&e)
-            ))
-        })?;
+        let store = Store::open_sqlite(&home.store())
+            .await
+            .map_err(|e| BadInput(with_causes(&e)))?;
         issue(plan, &key, &ca, &store, now)
             .await
-            .map_err(|e: IssueError| anyhow::anyhow!(with_causes(&e)))
+            .map_err(|e: IssueError| issue_error(&e))
     })?;
 
     let key_pem =
         mutual_ca::key::unencrypted_pem(&key).map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
-    let write = |path: &Path, bytes: &[u8], kind: FileKind| {
-        create_new_atomic(path, bytes, kind)
-            .map_err(|e| BadInput(format!("`{}` could not be written: {e}", path.display())))
-    };
-    write(&key_path, key_pem.as_bytes(), FileKind::Secret)?;
-    write(
-        &cert_path,
-        issued.certificate_pem.as_bytes(),
-        FileKind::Public,
-    )?;
-    write(&chain_path, issued.chain_pem.as_bytes(), FileKind::Public)?;
-    if let Some(bundle) = bundle {
-        let root_path = home.root_certificate();
-        let root_pem = std::fs::read_to_string(&root_path).map_err(|e| {
+    let mut chain_pems = vec![ca.certificate_pem.clone()];
+    let p12 = bundle
+        .map(|bundle| {
+            let root_path = home.root_certificate();
+            let root_pem = std::fs::read_to_string(&root_path).map_err(|e| {
+                BadInput(format!(
+                    "root certificate `{}` could not be read: {e}",
+                    root_path.display()
+                ))
+            })?;
+            chain_pems.push(root_pem);
+            let der = bundle.build(&key_pem, &issued.certificate_pem, &chain_pems)?;
+            anyhow::Ok((bundle.path(), der))
+        })
+        .transpose()?;
+
+    // All or none: a key without its certificate (or the reverse) helps nobody. The
+    // certificate is recorded by now, so a failure says which one it was.
+    let mut files = NewFileSet::new();
+    let mut outputs = vec![
+        (key_path.as_path(), key_pem.as_bytes(), FileKind::Secret),
+        (
+            cert_path.as_path(),
+            issued.certificate_pem.as_bytes(),
+            FileKind::Public,
+        ),
+        (
+            chain_path.as_path(),
+            issued.chain_pem.as_bytes(),
+            FileKind::Public,
+        ),
+    ];
+    if let Some((path, der)) = &p12 {
+        outputs.push((path, der, FileKind::Secret));
+    }
+    for (path, bytes, kind) in outputs {
+        files.create(path, bytes, kind).map_err(|e| {
             BadInput(format!(
-                "root certificate `{}` could not be read: {e}",
-                root_path.display()
+                "`{}` could not be written: {e}; certificate {} was issued and recorded, but none of its files were kept (its key is gone: revoke it and issue again)",
+                path.display(),
+                issued.record.serial
             ))
         })?;
-        bundle.write(
-            &key_pem,
-            &issued.certificate_pem,
-            &[ca.certificate_pem.clone(), root_pem],
-        )?;
     }
+    files.keep();
 
     let written = Written {
         serial: issued.record.serial.clone(),

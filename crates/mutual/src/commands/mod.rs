@@ -56,6 +56,17 @@ pub(crate) fn ca_error(error: mutual_ca::error::CaError) -> anyhow::Error {
     }
 }
 
+/// An issuance failure as the binary reports it: exit 2 when the disk is full (the user
+/// can fix that), 3 otherwise.
+pub(crate) fn issue_error(error: &mutual_ca::issuance::IssueError) -> anyhow::Error {
+    let text = with_causes(error);
+    if error.is_out_of_space() {
+        BadInput(text).into()
+    } else {
+        anyhow::anyhow!(text)
+    }
+}
+
 /// An error and its causes on one line: `a: b: c`.
 pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mutual_ca::files::{FileKind, create_new_atomic};
+use mutual_ca::files::{FileKind, NewFileSet, create_new_atomic};
 use mutual_ca::passphrase::{Passphrase, PassphraseError};
 use mutual_ca::pkcs12::{self, Pkcs12Error, Pkcs12Flavour, Pkcs12Input};
 use serde::Serialize;
@@ -53,14 +53,14 @@ impl BundleRequest {
         })
     }
 
-    /// Bundles the key, its certificate and the CA chain, and writes the file (0600). By
-    /// then the certificate is issued and its PEM files written; a failure says so.
-    pub(crate) fn write(
+    /// Bundles the key, its certificate and the CA chain into the file's bytes, to be
+    /// written (0600) with the PEM files, all or none.
+    pub(crate) fn build(
         &self,
         key_pem: &str,
         certificate_pem: &str,
         chain_pems: &[String],
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Vec<u8>> {
         pkcs12::export(
             key_pem,
             certificate_pem,
@@ -70,17 +70,10 @@ impl BundleRequest {
             self.flavour,
         )
         .map_err(|error| failure(format!("--p12 `{}`", self.path.display()), &error))
-        .and_then(|der| write_new(&self.path, &der, FileKind::Secret))
-        .map_err(|error| {
-            let text = format!(
-                "{error:#} (the certificate was issued and its PEM files written: bundle them with `mutual pkcs12 export`)"
-            );
-            if error.downcast_ref::<BadInput>().is_some() {
-                BadInput(text).into()
-            } else {
-                anyhow::anyhow!(text)
-            }
-        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// One line for the `issue` report.
@@ -254,13 +247,22 @@ fn import(args: &Pkcs12ImportArgs) -> anyhow::Result<ExitStatus> {
     for pem in &bundle.chain_pems {
         chain.push_str(pem);
     }
-    write_new(&key_path, bundle.key_pem.as_bytes(), FileKind::Secret)?;
-    write_new(
-        &certificate_path,
-        bundle.certificate_pem.as_bytes(),
-        FileKind::Public,
-    )?;
-    write_new(&chain_path, chain.as_bytes(), FileKind::Public)?;
+    // All or none, like `issue`: a key without its certificate is a puzzle for later.
+    let mut files = NewFileSet::new();
+    for (path, bytes, kind) in [
+        (&key_path, bundle.key_pem.as_bytes(), FileKind::Secret),
+        (
+            &certificate_path,
+            bundle.certificate_pem.as_bytes(),
+            FileKind::Public,
+        ),
+        (&chain_path, chain.as_bytes(), FileKind::Public),
+    ] {
+        files
+            .create(path, bytes, kind)
+            .map_err(|e| BadInput(format!("`{}` could not be written: {e}", path.display())))?;
+    }
+    files.keep();
 
     let report = Imported {
         input: &args.input,

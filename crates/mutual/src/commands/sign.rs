@@ -95,16 +95,12 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
     };
     let runtime = crate::commands::runtime()?;
     let issued = runtime.block_on(async {
-        let store = Store::open_sqlite(&home.store()).await.map_err(|e| {
-            BadInput(format!(
-                "certificate store `{}`: {}",
-                home.store().display(),
-                with_causes(&e)
-            ))
-        })?;
+        let store = Store::open_sqlite(&home.store())
+            .await
+            .map_err(|e| BadInput(with_causes(&e)))?;
         issue(plan, &from_csr.public_key, &ca, &store, now)
             .await
-            .map_err(|e| anyhow::anyhow!(with_causes(&e)))
+            .map_err(|e| crate::commands::issue_error(&e))
     })?;
     match &args.out {
         Some(out) => {

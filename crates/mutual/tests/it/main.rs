@@ -9,6 +9,7 @@ mod ca;
 mod corpus;
 mod endpoint;
 mod formats;
+mod full_disk;
 mod keys;
 mod pkcs12;
 mod pkcs12_export;
