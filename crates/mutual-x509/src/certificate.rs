@@ -137,6 +137,24 @@ impl Certificate {
         certificate
     }
 
+    /// Whether `issuer`'s public key verifies this certificate's signature (names are not
+    /// compared: that is the caller's business).
+    pub fn signature_by(&self, issuer: &Certificate) -> SignatureCheck {
+        let (Ok((_, cert)), Ok((_, issuer))) = (
+            X509Certificate::from_der(&self.der),
+            X509Certificate::from_der(&issuer.der),
+        ) else {
+            // Both decoded once already; a second decode cannot fail.
+            return SignatureCheck::Invalid;
+        };
+        signature::check(
+            &crate::oids::dotted(&cert.signature_algorithm.algorithm),
+            &issuer.tbs_certificate.subject_pki,
+            cert.tbs_certificate.as_ref(),
+            &cert.signature_value.data,
+        )
+    }
+
     /// The names in the subjectAltName extension.
     pub fn subject_alt_names(&self) -> &[GeneralName] {
         self.extensions

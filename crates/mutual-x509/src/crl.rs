@@ -81,4 +81,22 @@ impl Crl {
             der: der.to_vec(),
         })
     }
+
+    /// Whether `issuer`'s public key verifies this CRL's signature (names are not compared).
+    pub fn signature_by(&self, issuer: &crate::Certificate) -> crate::SignatureCheck {
+        use x509_parser::certificate::X509Certificate;
+        let (Ok((_, crl)), Ok((_, issuer))) = (
+            CertificateRevocationList::from_der(&self.der),
+            X509Certificate::from_der(&issuer.der),
+        ) else {
+            // Both decoded once already; a second decode cannot fail.
+            return crate::SignatureCheck::Invalid;
+        };
+        crate::signature::check(
+            &crate::oids::dotted(&crl.signature_algorithm.algorithm),
+            &issuer.tbs_certificate.subject_pki,
+            crl.tbs_cert_list.as_ref(),
+            &crl.signature_value.data,
+        )
+    }
 }

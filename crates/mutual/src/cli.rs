@@ -35,6 +35,9 @@ pub(crate) enum Command {
     /// Decode certificates, CSRs, CRLs, PKCS#7/PKCS#12 bundles and keys, or the chain a TLS
     /// server presents, and say what each certificate is for
     Inspect(InspectArgs),
+    /// Validate a certificate for a purpose (server, client) and host, and explain every
+    /// failure with its evidence and fix
+    Verify(VerifyArgs),
     /// Create a private CA: a root, a server CA (serverAuth only) and a client CA
     /// (clientAuth only)
     Init(InitArgs),
@@ -376,6 +379,91 @@ pub(crate) struct InspectArgs {
     /// Judge validity ("expires in 41 days") at this RFC 3339 time instead of now
     #[arg(long, value_name = "TIME")]
     pub(crate) at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit status: 0 valid, 1 invalid (every error is listed with its code, evidence and fix),
+2 bad usage or unreadable input.
+
+Examples:
+  mutual verify server.pem --trusted root.pem --host api.example.internal
+  mutual verify alice.pem --trusted ca/root.pem --untrusted ca/client-ca.pem --purpose client
+  mutual verify fullchain.pem --system-roots --host example.com --at 2026-01-01T00:00:00Z
+  mutual verify leaf.pem --trusted root.pem --crl client-ca.crl --format json
+  mutual verify --batch leaves.txt --trusted root.pem --untrusted intermediates.pem")]
+pub(crate) struct VerifyArgs {
+    /// The certificate to validate: PEM (a chain may follow it: untrusted intermediates),
+    /// DER or PKCS#12; `-` for standard input
+    #[arg(value_name = "LEAF", required_unless_present = "batch")]
+    pub(crate) leaf: Option<String>,
+
+    /// Trust anchors: PEM/DER files or directories of them (repeatable) [default: the
+    /// system's roots]
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub(crate) trusted: Vec<PathBuf>,
+
+    /// Trust the system's roots (/etc/ssl/certs/ca-certificates.crt, or $SSL_CERT_FILE) as
+    /// well as --trusted
+    #[arg(long)]
+    pub(crate) system_roots: bool,
+
+    /// Untrusted certificates to build the path with: intermediates, cross-signed roots
+    /// (repeatable)
+    #[arg(long, value_name = "BUNDLE")]
+    pub(crate) untrusted: Vec<String>,
+
+    /// What the leaf must be good for: server (EKU serverAuth), client (clientAuth) or any
+    /// [default: server with --host, else any]
+    #[arg(long, value_enum)]
+    pub(crate) purpose: Option<PurposeArg>,
+
+    /// A further EKU the leaf must allow: a dotted OID or a name such as codeSigning
+    /// (repeatable)
+    #[arg(long = "eku", value_name = "OID")]
+    pub(crate) ekus: Vec<String>,
+
+    /// The DNS name or IP address the leaf must be valid for (subjectAltName only)
+    #[arg(long, value_name = "NAME_OR_IP")]
+    pub(crate) host: Option<String>,
+
+    /// Validate at this RFC 3339 time instead of now
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
+
+    /// The most intermediate CA certificates a path may hold (the leaf and the trust anchor
+    /// do not count, as with openssl verify -verify_depth)
+    #[arg(long, value_name = "N")]
+    pub(crate) max_depth: Option<usize>,
+
+    /// Check revocation against this CRL (PEM or DER; repeatable). With any CRL given, a
+    /// leaf none of them covers is rejected (hard fail)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) crl: Vec<String>,
+
+    /// Validate every leaf listed in this file (one path per line, `#` comments) under one
+    /// trust setup; exit 0 only when all are valid
+    #[arg(long, value_name = "LIST", conflicts_with = "leaf")]
+    pub(crate) batch: Option<PathBuf>,
+
+    /// Read the PKCS#12 password from this file (its first line)
+    #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+    pub(crate) password_file: Option<PathBuf>,
+
+    /// Read the PKCS#12 password from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub(crate) password_env: Option<String>,
+
+    /// Output: text, or JSON (docs/verify-json.md)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PurposeArg {
+    Server,
+    Client,
+    Any,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

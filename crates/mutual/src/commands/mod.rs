@@ -5,6 +5,7 @@ pub(crate) mod issue;
 pub(crate) mod list;
 pub(crate) mod pkcs12;
 pub(crate) mod sign;
+pub(crate) mod verify;
 
 use crate::exit::BadInput;
 
