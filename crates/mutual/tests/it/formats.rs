@@ -192,7 +192,7 @@ fn relative_path(path: &str) -> String {
 }
 
 /// Key paths like `objects[].purpose.kind`.
-fn collect_paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+pub(crate) fn collect_paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
