@@ -1,19 +1,27 @@
 //! What the mutual crates' tests share: runners for the real tools they interoperate with
 //! (failing loudly, with the package to install, when one is missing), free ports, an
 //! `openssl s_server` that cleans up after itself, and a corpus of certificates built by the
-//! real `openssl` CLI, one file per shape a certificate can take.
+//! real `openssl` CLI, one file per shape a certificate can take; the `mutual verify` matrix
+//! (chains, each with the verdict mutual and `openssl verify` must give) and an `openssl ocsp`
+//! responder.
 //!
 //! Test-only (`publish = false`, used as a dev-dependency): helpers here panic with a full
 //! account of what failed instead of returning errors, because a test is what calls them.
 
 mod corpus;
+mod ocsp;
 mod pem;
 mod port;
 mod s_server;
 mod tools;
+mod verify_matrix;
 
 pub use corpus::Corpus;
+pub use ocsp::{OcspResponder, OcspResponderBuilder};
 pub use pem::pem_to_der;
 pub use port::free_port;
 pub use s_server::{SServer, SServerBuilder};
 pub use tools::{openssl, openssl_output, require_tool};
+pub use verify_matrix::{
+    Case, ERROR_CODES, LeafFormat, OpensslExpectation, Purpose, VerifyMatrix, WARNING_CODES,
+};

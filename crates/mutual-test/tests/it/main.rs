@@ -2,3 +2,4 @@
 
 mod corpus;
 mod s_server;
+mod verify_matrix_openssl;
