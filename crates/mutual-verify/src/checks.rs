@@ -387,7 +387,11 @@ pub(crate) fn purpose(path: &Path<'_>, policy: &Policy, findings: &mut Findings)
             .fix("issue an end-entity certificate (CA:FALSE) for the server or client");
         return;
     }
-    if leaf.purpose.kind == mutual_x509::PurposeKind::Unusable {
+    // With a purpose to check, its EKU and key usage checks below say precisely what is
+    // missing; "usable for nothing" is the answer only to "usable for anything?".
+    if policy.purpose == crate::policy::Purpose::Any
+        && leaf.purpose.kind == mutual_x509::PurposeKind::Unusable
+    {
         findings
             .error(
                 Code::NoUsablePurpose,

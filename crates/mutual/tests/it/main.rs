@@ -16,6 +16,7 @@ mod pkcs12_export;
 mod real_world;
 mod requests_and_crls;
 mod verify;
+mod verify_matrix;
 
 use std::path::Path;
 use std::sync::OnceLock;
