@@ -396,6 +396,52 @@ impl VerifyMatrix {
         self.responder_builder().start()
     }
 
+    /// A canned OCSP response about `case`'s leaf, signed by the matrix's responder, made by
+    /// `openssl ocsp -reqin/-respout` (no server): with `nonce`, the response carries
+    /// openssl's own request nonce (so any other requester sees a mismatch); without, none.
+    /// For serving from a test's own HTTP listener on [`VerifyMatrix::ocsp_port`].
+    pub fn canned_ocsp_response(&self, case: &Case, nonce: bool, scratch: &Path) -> Vec<u8> {
+        let check = case
+            .ocsp_check
+            .as_ref()
+            .unwrap_or_else(|| panic!("case `{}` has no OCSP responder", case.name));
+        let layout = tree::Layout::new(&self.dir, self.ocsp_port);
+        let request = scratch.join(format!("{}-request.der", case.name));
+        let response = scratch.join(format!("{}-response.der", case.name));
+        let mut ask = vec![
+            "ocsp".to_owned(),
+            "-issuer".to_owned(),
+            path_str(&check.issuer),
+            "-cert".to_owned(),
+            path_str(&case.openssl_leaf),
+            "-reqout".to_owned(),
+            path_str(&request),
+        ];
+        if !nonce {
+            ask.push("-no_nonce".to_owned());
+        }
+        crate::openssl(&ask.iter().map(String::as_str).collect::<Vec<_>>());
+        crate::openssl(&[
+            "ocsp",
+            "-index",
+            &path_str(&layout.ocsp_index()),
+            "-CA",
+            &path_str(&layout.cert("ocsp-int")),
+            "-rsigner",
+            &path_str(&layout.cert("ocsp-signer")),
+            "-rkey",
+            &path_str(&layout.key("ocsp-signer")),
+            "-reqin",
+            &path_str(&request),
+            "-respout",
+            &path_str(&response),
+            "-ndays",
+            "1",
+        ]);
+        fs::read(&response)
+            .unwrap_or_else(|error| panic!("reading `{}`: {error}", response.display()))
+    }
+
     fn responder_builder(&self) -> OcspResponderBuilder {
         let layout = tree::Layout::new(&self.dir, self.ocsp_port);
         OcspResponder::builder(
@@ -406,6 +452,10 @@ impl VerifyMatrix {
         )
         .port(self.ocsp_port)
     }
+}
+
+fn path_str(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

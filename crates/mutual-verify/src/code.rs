@@ -29,10 +29,12 @@ pub enum Code {
     MalformedCertificate,
     /// A warning: the leaf has no EKU, so it is accepted for any purpose.
     NoEku,
+    /// A warning: the OCSP responder did not echo the request's nonce.
+    OcspNoNonce,
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Code::EkuMismatch,
         Code::KuEkuInconsistent,
         Code::NoUsablePurpose,
@@ -54,6 +56,7 @@ impl Code {
         Code::MaxDepthExceeded,
         Code::MalformedCertificate,
         Code::NoEku,
+        Code::OcspNoNonce,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +82,7 @@ impl Code {
             Code::MaxDepthExceeded => "max_depth_exceeded",
             Code::MalformedCertificate => "malformed_certificate",
             Code::NoEku => "no_eku",
+            Code::OcspNoNonce => "ocsp_no_nonce",
         }
     }
 }

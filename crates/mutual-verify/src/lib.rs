@@ -15,6 +15,7 @@
 mod checks;
 mod code;
 mod hostname;
+mod ocsp;
 mod path;
 mod policy;
 mod revocation;
@@ -26,6 +27,7 @@ use rustls_pki_types::{CertificateDer, TrustAnchor};
 use webpki::CertRevocationList;
 
 pub use code::Code;
+pub use ocsp::OcspOptions;
 pub use policy::{Host, Policy, PolicyError, Purpose};
 pub use revocation::CrlSource;
 pub use verdict::{ChainLink, Role, Verdict};
@@ -61,6 +63,7 @@ pub struct Verifier {
     webpki_crls: Vec<CertRevocationList<'static>>,
     policy: Policy,
     ekus: Vec<Vec<u8>>,
+    ocsp: Option<OcspOptions>,
 }
 
 impl Verifier {
@@ -96,6 +99,7 @@ impl Verifier {
             webpki_crls: Vec::new(),
             policy,
             ekus,
+            ocsp: None,
         })
     }
 
@@ -123,6 +127,12 @@ impl Verifier {
         let ders: Vec<&[u8]> = crls.iter().map(|c| c.crl.der.as_slice()).collect();
         self.webpki_crls = strict::crls(&ders);
         self.crls = crls;
+        self
+    }
+
+    /// Ask the leaf's OCSP responder too (hard fail).
+    pub fn with_ocsp(mut self, options: OcspOptions) -> Self {
+        self.ocsp = Some(options);
         self
     }
 
@@ -180,6 +190,9 @@ impl Verifier {
         checks::host(&path, &self.policy, &mut findings);
         checks::depth(&path, &self.policy, &mut findings);
         revocation::check(&path, &self.crls, &self.policy, &mut findings);
+        if let Some(options) = &self.ocsp {
+            ocsp::check(&path, options, &mut findings);
+        }
         if matches!(path.end, End::Anchor(_)) {
             let leaf_bundle = Bundle {
                 source: "the leaf's file".to_owned(),

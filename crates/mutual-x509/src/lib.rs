@@ -42,6 +42,6 @@ pub use pkcs7::Pkcs7;
 pub use pkcs12::{MacInfo, Pkcs12, Pkcs12Certificate, Pkcs12Key};
 pub use public_key::PublicKeyInfo;
 pub use purpose::{CaRole, Purpose, PurposeFacts, PurposeKind, Usage, UsageVerdict};
-pub use signature::SignatureCheck;
+pub use signature::{SignatureCheck, verify_with_spki};
 pub use tlv::TlvError;
 pub use validity::{Validity, ValidityStatus};

@@ -35,6 +35,22 @@ pub(crate) fn check(
     }
 }
 
+/// Checks `signature` over `message` with the DER SubjectPublicKeyInfo `spki_der`, for the
+/// X.509 signature algorithm `algorithm_oid` (dotted): for signed objects this crate does
+/// not model, such as OCSP responses.
+pub fn verify_with_spki(
+    spki_der: &[u8],
+    algorithm_oid: &str,
+    message: &[u8],
+    signature: &[u8],
+) -> SignatureCheck {
+    use x509_parser::prelude::FromDer;
+    match SubjectPublicKeyInfo::from_der(spki_der) {
+        Ok((_, spki)) => check(algorithm_oid, &spki, message, signature),
+        Err(_) => SignatureCheck::Invalid,
+    }
+}
+
 fn algorithm_for(
     algorithm_oid: &str,
     spki: &SubjectPublicKeyInfo<'_>,

@@ -441,6 +441,15 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) crl: Vec<String>,
 
+    /// Ask the OCSP responder named in the leaf's AIA (now, whatever --at says); a status
+    /// that cannot be confirmed is rejected (hard fail)
+    #[arg(long)]
+    pub(crate) ocsp: bool,
+
+    /// Seconds to wait for the OCSP responder
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, requires = "ocsp")]
+    pub(crate) ocsp_timeout: u64,
+
     /// Validate every leaf listed in this file (one path per line, `#` comments) under one
     /// trust setup; exit 0 only when all are valid
     #[arg(long, value_name = "LIST", conflicts_with = "leaf")]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mutual_verify::{Bundle, CrlSource, Host, Policy, Purpose, Verdict, Verifier};
+use mutual_verify::{Bundle, CrlSource, Host, OcspOptions, Policy, Purpose, Verdict, Verifier};
 use mutual_x509::{Certificate, DecodeError, DecodeOptions, Object, Usage};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -59,6 +59,14 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         verifier.with_untrusted(bundles)
     }
     .with_crls(crls);
+    let verifier = if args.ocsp {
+        verifier.with_ocsp(OcspOptions {
+            timeout: std::time::Duration::from_secs(args.ocsp_timeout),
+            now: OffsetDateTime::now_utc(),
+        })
+    } else {
+        verifier
+    };
 
     let leaves: Vec<String> = match &args.batch {
         Some(list) => batch_list(list)?,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use mutual_test::{Case, OpensslExpectation, VerifyMatrix};
+use mutual_test::{OpensslExpectation, VerifyMatrix};
 
 use crate::mutual;
 
@@ -21,22 +21,26 @@ fn matrix() -> &'static VerifyMatrix {
     matrix
 }
 
-/// OCSP is not built yet (issue 4 stays open until it is): these cases wait for it.
-fn pending(case: &Case) -> bool {
-    case.ocsp
-}
-
 fn set(codes: &[&str]) -> BTreeSet<String> {
     codes.iter().map(|c| (*c).to_owned()).collect()
 }
 
+/// One test for the whole matrix: the OCSP cases need the matrix's responder (one port),
+/// started here and stopped when the test ends.
 #[test]
-fn every_case_gets_its_verdict_and_exact_codes() {
+fn every_case_through_mutual_and_openssl() {
+    let _port = OCSP_PORT.lock().unwrap_or_else(|e| e.into_inner());
     let matrix = matrix();
+    let _responder = matrix.ocsp_responder();
+    every_case_gets_its_verdict_and_exact_codes(matrix);
+    openssl_reaches_the_same_verdict_except_where_documented(matrix);
+}
+
+fn every_case_gets_its_verdict_and_exact_codes(matrix: &VerifyMatrix) {
     assert!(matrix.cases().len() >= 40);
     let mut failures = Vec::new();
     let mut checked = 0;
-    for case in matrix.cases().iter().filter(|c| !pending(c)) {
+    for case in matrix.cases().iter() {
         let args = case.mutual_verify_args();
         let output = mutual().args(&args).output().unwrap();
         let code = output.status.code();
@@ -82,7 +86,6 @@ fn every_case_gets_its_verdict_and_exact_codes() {
     let exercised: BTreeSet<&str> = matrix
         .cases()
         .iter()
-        .filter(|c| !pending(c))
         .flat_map(|c| {
             c.expected_errors
                 .iter()
@@ -90,7 +93,12 @@ fn every_case_gets_its_verdict_and_exact_codes() {
                 .copied()
         })
         .collect();
-    for code in mutual_verify::Code::ALL {
+    // openssl's responder always echoes nonces: ocsp_no_nonce is exercised below, with a
+    // canned response.
+    for code in mutual_verify::Code::ALL
+        .into_iter()
+        .filter(|code| *code != mutual_verify::Code::OcspNoNonce)
+    {
         assert!(
             exercised.contains(code.as_str()),
             "no case exercises {code}"
@@ -98,11 +106,9 @@ fn every_case_gets_its_verdict_and_exact_codes() {
     }
 }
 
-#[test]
-fn openssl_verify_reaches_the_same_verdict_except_where_documented() {
-    let matrix = matrix();
+fn openssl_reaches_the_same_verdict_except_where_documented(matrix: &VerifyMatrix) {
     let mut differences = Vec::new();
-    for case in matrix.cases().iter().filter(|c| !pending(c)) {
+    for case in matrix.cases().iter() {
         let mutual_valid = mutual()
             .args(case.mutual_verify_args())
             .output()
@@ -113,7 +119,19 @@ fn openssl_verify_reaches_the_same_verdict_except_where_documented() {
             .args(case.openssl_verify_args())
             .output()
             .unwrap();
-        let openssl_valid = openssl.status.success();
+        let mut openssl_valid = openssl.status.success();
+        // With OCSP, openssl verify says nothing about revocation: ask `openssl ocsp`.
+        if let Some(ocsp_args) = case.openssl_ocsp_args() {
+            let ocsp = std::process::Command::new(mutual_test::require_tool("openssl"))
+                .args(ocsp_args)
+                .output()
+                .unwrap();
+            let leaf = case.openssl_leaf().to_string_lossy().into_owned();
+            let verified = ocsp.status.success()
+                && String::from_utf8_lossy(&ocsp.stderr).contains("Response verify OK");
+            openssl_valid &= verified
+                && String::from_utf8_lossy(&ocsp.stdout).contains(&format!("{leaf}: good"));
+        }
         match &case.openssl {
             OpensslExpectation::Agrees => {
                 if mutual_valid != openssl_valid {
@@ -143,4 +161,98 @@ fn openssl_verify_reaches_the_same_verdict_except_where_documented() {
         "undocumented disagreements:\n{}",
         differences.join("\n")
     );
+}
+
+/// The matrix's OCSP port is one: tests that listen on it take turns.
+static OCSP_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Answers exactly one HTTP request on the matrix's OCSP port with `body`.
+fn serve_once(port: u16, body: Vec<u8>) -> std::thread::JoinHandle<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        let mut request = vec![0; length];
+        reader.read_exact(&mut request).unwrap();
+        let mut stream = reader.into_inner();
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        stream.write_all(&body).unwrap();
+    })
+}
+
+/// Answers that must not be believed, from a listener of the test's own: a cached response
+/// without a nonce (believed, with a warning), one replayed with another requester's nonce,
+/// one about another certificate, and bytes that are no OCSP response.
+#[test]
+fn ocsp_answers_are_believed_only_when_they_should_be() {
+    let _port = OCSP_PORT.lock().unwrap_or_else(|e| e.into_inner());
+    let matrix = matrix();
+    let scratch = tempfile::tempdir().unwrap();
+    let good = matrix.case("ocsp_good_valid");
+    let revoked = matrix.case("ocsp_revoked");
+    let scenarios: Vec<(&str, Vec<u8>, bool, &str, &str)> = vec![
+        (
+            "no nonce",
+            matrix.canned_ocsp_response(good, false, scratch.path()),
+            true,
+            "ocsp_no_nonce",
+            "did not echo",
+        ),
+        (
+            "another requester's nonce",
+            matrix.canned_ocsp_response(good, true, scratch.path()),
+            false,
+            "revocation_unknown",
+            "nonce",
+        ),
+        (
+            "about another certificate",
+            matrix.canned_ocsp_response(revoked, false, scratch.path()),
+            false,
+            "revocation_unknown",
+            "does not speak about this certificate",
+        ),
+        (
+            "not OCSP",
+            b"<html>proxy error</html>".to_vec(),
+            false,
+            "revocation_unknown",
+            "not an OCSP response",
+        ),
+    ];
+    for (what, body, valid, code, words) in scenarios {
+        let server = serve_once(matrix.ocsp_port(), body);
+        let output = mutual().args(good.mutual_verify_args()).output().unwrap();
+        server.join().unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{what}: {e}: {}", String::from_utf8_lossy(&output.stderr)));
+        assert_eq!(document["valid"], valid, "{what}: {document:#}");
+        let list = if valid { "warnings" } else { "errors" };
+        let diagnoses = document[list].as_array().unwrap();
+        assert!(
+            diagnoses
+                .iter()
+                .any(|d| d["code"] == code && d["message"].as_str().unwrap().contains(words)),
+            "{what}: expected {code} saying `{words}`: {document:#}"
+        );
+    }
 }
