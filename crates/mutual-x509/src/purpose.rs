@@ -226,35 +226,48 @@ impl<'a> PurposeFacts<'a> {
         let (eku_ok, eku_reason) = match self.eku {
             None => (true, "no EKU extension means any purpose".to_owned()),
             Some(_) if self.has_eku(EKU_ANY) => (true, "EKU has anyExtendedKeyUsage".to_owned()),
-            Some(_) if self.has_eku(usage.oid()) => (true, format!("EKU lists {eku_name}")),
+            // Seven verdicts per certificate: concatenated rather than `format!`ed, which
+            // was a tenth of decoding one (callgrind).
+            Some(_) if self.has_eku(usage.oid()) => (true, ["EKU lists ", eku_name].concat()),
             Some(list) => (
                 false,
-                format!(
-                    "EKU lists only {}, not {eku_name}",
-                    list.iter()
+                [
+                    "EKU lists only ",
+                    &list
+                        .iter()
                         .map(|e| e.name.as_str())
                         .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                        .join(", "),
+                    ", not ",
+                    eku_name,
+                ]
+                .concat(),
             ),
         };
         let wanted = usage.compatible_key_usages();
         let (ku_ok, ku_reason) = match self.key_usage {
             None => (true, None),
             Some(ku) => match wanted.iter().find(|bit| ku.contains(bit)) {
-                Some(bit) => (true, Some(format!("KU has {}", bit.as_str()))),
+                Some(bit) => (true, Some(["KU has ", bit.as_str()].concat())),
                 None => (
                     false,
-                    Some(format!(
-                        "KU ({}) has none of {} that {eku_name} needs",
-                        join_bits(ku),
-                        join_bits(wanted)
-                    )),
+                    Some(
+                        [
+                            "KU (",
+                            &join_bits(ku),
+                            ") has none of ",
+                            &join_bits(wanted),
+                            " that ",
+                            eku_name,
+                            " needs",
+                        ]
+                        .concat(),
+                    ),
                 ),
             },
         };
         let reason = match (eku_ok, ku_ok, ku_reason) {
-            (true, true, Some(ku)) => format!("{eku_reason} and {ku}"),
+            (true, true, Some(ku)) => [eku_reason.as_str(), " and ", &ku].concat(),
             (true, true, None) => eku_reason,
             (false, _, _) => eku_reason,
             (true, false, ku) => ku.unwrap_or_default(),
