@@ -20,6 +20,15 @@ pub use model::{
     StatusFilter,
 };
 
+/// Counters of [`Store::record`]'s transactions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Transactions committed that recorded at least one certificate.
+    pub commits: u64,
+    /// Certificates recorded by them.
+    pub records: u64,
+}
+
 /// A handle on the certificate store. Cheap to clone; clones share the connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -44,15 +53,29 @@ impl Store {
         Ok(Self { backend })
     }
 
-    /// Records a newly issued certificate in one transaction and returns the stored record,
-    /// only once it is committed (and synced to disk).
+    /// Records a newly issued certificate and returns the stored record, only once it is
+    /// committed (and synced to disk).
+    ///
+    /// Calls made at the same time share transactions (group commit): one writer records
+    /// whatever has queued up while it was committing the previous batch, so one sync
+    /// covers them all. Each call still returns only after the commit that holds its row,
+    /// and a row refused fails only its own call. A call on its own is a batch of one.
     ///
     /// Serial, issuer key id and fingerprint are normalised first. An `(issuer_key_id,
     /// serial)` pair already recorded is [`StoreError::DuplicateSerial`]: the issuer retries
     /// with a fresh serial. The same certificate twice is [`StoreError::DuplicateCertificate`].
+    /// A call abandoned after it was queued may still be recorded.
     pub async fn record(&self, new: &NewCertificate) -> Result<CertificateRecord, StoreError> {
         match &self.backend {
             Backend::Sqlite(store) => store.record(new).await,
+        }
+    }
+
+    /// How many commits recorded how many certificates through this handle and its clones
+    /// since it was opened: `records / commits` is the mean batch size.
+    pub fn write_stats(&self) -> WriteStats {
+        match &self.backend {
+            Backend::Sqlite(store) => store.write_stats(),
         }
     }
 
@@ -85,8 +108,9 @@ impl Store {
         }
     }
 
-    /// Waits for queries in flight and closes the connections; for SQLite this also folds
-    /// the WAL back into the database file. Dropping the store without it is safe.
+    /// Waits for queries in flight and records queued, then closes the connections; for
+    /// SQLite this also folds the WAL back into the database file. Dropping the store
+    /// without it is safe.
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(store) => store.close().await,

@@ -7,15 +7,18 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
-use super::StoreError;
+use self::writer::Writer;
 use super::identifier::{self, SanMatch};
 use super::model::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, RevocationReason, Status,
     StatusFilter,
 };
+use super::{StoreError, WriteStats};
+
+mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -39,7 +42,10 @@ macro_rules! columns {
 
 #[derive(Debug, Clone)]
 pub(super) struct SqliteStore {
+    /// Reads, revocations and migrations.
     pool: SqlitePool,
+    /// Records, batched (group commit).
+    writer: Writer,
 }
 
 impl SqliteStore {
@@ -53,96 +59,34 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = connect(path, options).await?;
+        let pool = connect(path, options.clone()).await?;
         migrate(&pool, path).await?;
-        Ok(Self { pool })
+        // Writes go through one connection of their own, outside the pool: the writer
+        // holds it for good, and it skips the pool's ping on every acquire.
+        let connection = busy_retry(path, || options.connect()).await?;
+        Ok(Self {
+            pool,
+            writer: Writer::start(connection),
+        })
     }
 
+    /// Lets the writer commit what is queued, then closes its connection and the pool's.
     pub(super) async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
+    /// Queues `new` for the writer, which commits it with whatever else is queued; returns
+    /// once that commit has.
     pub(super) async fn record(
         &self,
         new: &NewCertificate,
     ) -> Result<CertificateRecord, StoreError> {
-        let serial = identifier::serial(&new.serial)?;
-        let issuer_key_id = identifier::key_id(&new.issuer_key_id)?;
-        let fingerprint = identifier::fingerprint(&new.fingerprint_sha256)?;
-        let indexed_sans = new
-            .sans
-            .iter()
-            .map(|san| identifier::indexed_san(san))
-            .collect::<Result<Vec<_>, _>>()?;
-        let sans_json = serde_json::Value::from(new.sans.clone()).to_string();
-        let created_at = OffsetDateTime::now_utc().unix_timestamp();
+        self.writer.record(new).await
+    }
 
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(database("starting to record a certificate"))?;
-        // The first statement writes, so SQLite takes the write lock (waiting out other
-        // writers with the busy timeout) instead of upgrading a read snapshot that may be stale.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, not_before, \
-             not_after, profile, requester, fingerprint_sha256, pem, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(&serial)
-        .bind(&issuer_key_id)
-        .bind(&new.issuer)
-        .bind(&new.subject)
-        .bind(&sans_json)
-        .bind(new.not_before.unix_timestamp())
-        .bind(new.not_after.unix_timestamp())
-        .bind(&new.profile)
-        .bind(&new.requester)
-        .bind(&fingerprint)
-        .bind(&new.pem)
-        .bind(created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|source| insert_error(source, &serial, &issuer_key_id, &fingerprint))?;
-        if !indexed_sans.is_empty() {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
-            );
-            insert.push_values((0_i64..).zip(&indexed_sans), |mut row, (position, san)| {
-                row.push_bind(id)
-                    .push_bind(position)
-                    .push_bind(san.kind.as_str())
-                    .push_bind(san.value.as_str());
-            });
-            insert
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(database("recording the SANs of a certificate"))?;
-        }
-        tx.commit()
-            .await
-            .map_err(database("committing a recorded certificate"))?;
-
-        RawRecord {
-            id,
-            serial,
-            issuer_key_id,
-            issuer: new.issuer.clone(),
-            subject: new.subject.clone(),
-            sans: sans_json,
-            not_before: new.not_before.unix_timestamp(),
-            not_after: new.not_after.unix_timestamp(),
-            profile: new.profile.clone(),
-            requester: new.requester.clone(),
-            fingerprint_sha256: fingerprint,
-            pem: new.pem.clone(),
-            status: Status::Valid.as_str().to_owned(),
-            revoked_at: None,
-            revocation_reason: None,
-            created_at,
-        }
-        .decode()
+    pub(super) fn write_stats(&self) -> WriteStats {
+        self.writer.stats()
     }
 
     pub(super) async fn find(
@@ -341,15 +285,24 @@ impl SqliteStore {
 /// takes an exclusive lock that SQLite's busy timeout does not wait for, so two processes
 /// creating the same store at once would otherwise fail with "database is locked".
 async fn connect(path: &Path, options: SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
+    busy_retry(path, || {
+        SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options.clone())
+    })
+    .await
+}
+
+/// Runs `attempt` until it is not refused with SQLITE_BUSY, for up to the busy timeout.
+async fn busy_retry<T, F>(path: &Path, mut attempt: impl FnMut() -> F) -> Result<T, StoreError>
+where
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
-        let attempt = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options.clone())
-            .await;
-        match attempt {
-            Ok(pool) => return Ok(pool),
+        match attempt().await {
+            Ok(value) => return Ok(value),
             Err(source) if is_busy(&source) && started.elapsed() < BUSY_TIMEOUT => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(100));

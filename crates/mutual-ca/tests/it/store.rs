@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use mutual_ca::store::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Query, RevocationReason, Status,
-    StatusFilter, Store,
+    StatusFilter, Store, StoreError,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -567,6 +567,194 @@ async fn two_handles_record_concurrently() {
     });
     let found = revoked.await.unwrap().unwrap().unwrap();
     assert_eq!(found.status, Status::Revoked);
+}
+
+/// Group commit: records made at once share transactions, each call returns its own
+/// committed record, and every one is there after the store is closed and reopened.
+#[tokio::test]
+async fn concurrent_records_share_commits_and_all_survive_a_reopen() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let count = 300;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let serial = format!("5E{i:04X}");
+            let recorded = store
+                .record(&certificate(&serial, ISSUER_A, "server", NOW + DAY + i))
+                .await
+                .unwrap();
+            assert_eq!(recorded.serial, serial);
+            recorded
+        });
+    }
+    let recorded = tasks.join_all().await;
+    let stats = store.write_stats();
+    assert_eq!(stats.records, count as u64);
+    // Started together, they did not each get a transaction of their own.
+    assert!(stats.commits < stats.records, "{stats:?}");
+    let mut ids: Vec<i64> = recorded.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count as usize, "every call got its own row");
+    store.close().await;
+    drop(store);
+
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    for record in &recorded {
+        let found = store
+            .find(&Lookup::Serial(record.serial.clone()))
+            .await
+            .unwrap();
+        assert_eq!(found.as_ref(), Some(record));
+    }
+    let mut query = Query::new(now());
+    query.limit = 1000;
+    assert_eq!(
+        store.list(&query).await.unwrap().records.len(),
+        count as usize
+    );
+    // The SAN index was written for batched rows too.
+    query.san = Some("host-5E012B.example".to_owned());
+    let by_san = store.list(&query).await.unwrap().records;
+    assert_eq!(by_san.len(), 1);
+    assert_eq!(by_san[0].serial, "5E012B");
+}
+
+/// In one batch, the rows the database refuses fail their own calls only: the rest of the
+/// batch is committed.
+#[tokio::test]
+async fn a_duplicate_inside_a_batch_fails_only_its_own_record() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let existing = store
+        .record(&certificate("D0", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+    let before = store.write_stats();
+
+    let mut batch: Vec<NewCertificate> = (1..=20)
+        .map(|i| certificate(&format!("D1{i:02X}"), ISSUER_A, "client", NOW + DAY))
+        .collect();
+    // A serial recorded before, under a new fingerprint.
+    let mut old_serial = certificate("D0", ISSUER_A, "server", NOW + DAY);
+    old_serial.fingerprint_sha256 = fingerprint(ISSUER_A, "D0D0");
+    // The same serial twice within the batch.
+    let mut twin = certificate("D101", ISSUER_A, "client", NOW + DAY);
+    twin.fingerprint_sha256 = fingerprint(ISSUER_A, "D1D1");
+    // A certificate recorded before, under a new serial.
+    let mut old_certificate = certificate("D2", ISSUER_A, "server", NOW + DAY);
+    old_certificate.fingerprint_sha256 = existing.fingerprint_sha256.clone();
+    batch.insert(5, old_serial);
+    batch.insert(10, twin);
+    batch.push(old_certificate);
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, new) in batch.into_iter().enumerate() {
+        let store = store.clone();
+        tasks.spawn(async move { (index, new.serial.clone(), store.record(&new).await) });
+    }
+    let mut outcomes = tasks.join_all().await;
+    outcomes.sort_by_key(|(index, _, _)| *index);
+    let after = store.write_stats();
+    assert_eq!(
+        after.commits - before.commits,
+        1,
+        "the 23 records were meant to share one transaction: {after:?}"
+    );
+    assert_eq!(after.records - before.records, 20);
+
+    let code = |index: usize| match &outcomes[index].2 {
+        Ok(_) => "recorded",
+        Err(error) => error.code(),
+    };
+    assert_eq!(code(5), "duplicate_serial");
+    assert!(matches!(
+        outcomes[5].2,
+        Err(StoreError::DuplicateSerial { ref serial, .. }) if serial == "D0"
+    ));
+    assert!(
+        std::error::Error::source(outcomes[5].2.as_ref().unwrap_err()).is_some(),
+        "the database's own error is kept"
+    );
+    assert_eq!(code(outcomes.len() - 1), "duplicate_certificate");
+    // The twins: one is recorded, the other is the duplicate.
+    let twins: Vec<&str> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, serial, _))| serial == "D101")
+        .map(|(index, _)| code(index))
+        .collect();
+    assert_eq!(twins.len(), 2);
+    assert!(
+        twins.contains(&"recorded") && twins.contains(&"duplicate_serial"),
+        "{twins:?}"
+    );
+    let recorded: Vec<CertificateRecord> = outcomes
+        .into_iter()
+        .filter_map(|(_, _, outcome)| outcome.ok())
+        .collect();
+    assert_eq!(recorded.len(), 20);
+    store.close().await;
+    drop(store);
+
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    for record in &recorded {
+        let lookup = Lookup::Fingerprint(record.fingerprint_sha256.clone());
+        assert_eq!(store.find(&lookup).await.unwrap().as_ref(), Some(record));
+    }
+    let mut query = Query::new(now());
+    query.profile = Some("client".to_owned());
+    assert_eq!(store.list(&query).await.unwrap().records.len(), 20);
+    assert_eq!(
+        store.find(&Lookup::Serial("D0".into())).await.unwrap(),
+        Some(existing)
+    );
+    assert_eq!(
+        store.find(&Lookup::Serial("D2".into())).await.unwrap(),
+        None
+    );
+}
+
+/// `close` lets the writer finish what was queued; a record after it is refused, not lost
+/// in silence.
+#[tokio::test]
+async fn records_queued_before_close_are_committed() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .record(&certificate(
+                    &format!("C{i}"),
+                    ISSUER_A,
+                    "server",
+                    NOW + DAY,
+                ))
+                .await
+        });
+    }
+    // Queued behind the records: the tasks above run (and queue theirs) first.
+    let closing = store.clone();
+    let closed = tokio::spawn(async move { closing.close().await });
+    for outcome in tasks.join_all().await {
+        outcome.unwrap();
+    }
+    closed.await.unwrap();
+    let err = store
+        .record(&certificate("CF", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "store_query_failed", "{err}");
+    drop(store);
+
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    let mut query = Query::new(now());
+    query.limit = 100;
+    assert_eq!(store.list(&query).await.unwrap().records.len(), 10);
 }
 
 /// Regression: switching a new database to WAL takes a lock SQLite's busy timeout does not

@@ -1,0 +1,392 @@
+//! Group commit. Every `record` goes to one writer task with a connection of its own; the
+//! writer takes whatever has queued up while it was busy and records it in one transaction,
+//! so one commit — one sync of the WAL, with `synchronous = FULL` — covers every
+//! certificate in it. Each caller hears back only once the commit that holds its row has
+//! returned. A row the database refuses (a serial or certificate already recorded) fails
+//! that caller alone; the rest of the batch is committed.
+//!
+//! A batch costs four statements whatever its size (BEGIN IMMEDIATE, one multi-row INSERT
+//! of the certificates, one of their SANs, COMMIT); every statement is a round trip to the
+//! connection's worker thread, which is what a record used to spend most of its time on.
+//! Alone, a record is a batch of one: synced before it returns, as before.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{Connection, QueryBuilder, Sqlite};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{RawRecord, database, insert_error};
+use crate::store::identifier::{self, IndexedSan};
+use crate::store::model::{CertificateRecord, NewCertificate, Status};
+use crate::store::{StoreError, WriteStats};
+
+/// Rows per transaction at most: 12 parameters each, far below SQLite's limit of 32,766.
+const MAX_BATCH: usize = 256;
+/// SAN rows per INSERT, 4 parameters each.
+const SANS_PER_INSERT: usize = 2048;
+/// Records waiting for the writer before `record` itself waits for room.
+const QUEUE: usize = 4 * MAX_BATCH;
+
+const CERTIFICATE_COLUMNS: &str = "INSERT INTO certificates (serial, issuer_key_id, issuer, \
+     subject, sans, not_before, not_after, profile, requester, fingerprint_sha256, pem, \
+     created_at) ";
+
+/// The handle `SqliteStore` keeps: where records are sent, and the writer's counters.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+    counters: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commits: AtomicU64,
+    records: AtomicU64,
+}
+
+/// Where a caller waits for its row's outcome.
+type Reply = oneshot::Sender<Result<CertificateRecord, StoreError>>;
+
+#[derive(Debug)]
+enum Job {
+    Record {
+        row: Box<Row>,
+        reply: Reply,
+    },
+    /// Finish what was queued before, close the connection, then say so.
+    Close {
+        done: oneshot::Sender<()>,
+    },
+}
+
+impl Writer {
+    /// Starts the writer task on the current tokio runtime; it owns `connection` and stops
+    /// when every handle is dropped or [`Writer::close`] is called.
+    pub(super) fn start(connection: SqliteConnection) -> Writer {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(run(connection, queue, Arc::clone(&counters)));
+        Writer { jobs, counters }
+    }
+
+    /// Normalises `new` (an error here writes nothing), queues it and waits for the commit
+    /// that holds it.
+    pub(super) async fn record(
+        &self,
+        new: &NewCertificate,
+    ) -> Result<CertificateRecord, StoreError> {
+        let row = Box::new(Row::prepare(new)?);
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Record { row, reply })
+            .await
+            .map_err(|_| closed())?;
+        // The writer replies to every job it takes; no reply means it is gone (the runtime
+        // that ran it shut down, or it panicked), and whether the row was committed is
+        // unknown: the store says so rather than guess.
+        answer.await.map_err(|_| StoreError::Database {
+            operation: "recording a certificate",
+            source: sqlx::Error::WorkerCrashed,
+        })?
+    }
+
+    pub(super) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.jobs.send(Job::Close { done }).await.is_ok() {
+            let _ = closed.await;
+        }
+    }
+
+    pub(super) fn stats(&self) -> WriteStats {
+        WriteStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            records: self.counters.records.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Database {
+        operation: "recording a certificate",
+        source: sqlx::Error::PoolClosed,
+    }
+}
+
+/// A certificate to record, already normalised and with its columns computed.
+#[derive(Debug)]
+struct Row {
+    serial: String,
+    issuer_key_id: String,
+    fingerprint: String,
+    indexed_sans: Vec<IndexedSan>,
+    sans_json: String,
+    created_at: i64,
+    new: NewCertificate,
+}
+
+impl Row {
+    fn prepare(new: &NewCertificate) -> Result<Row, StoreError> {
+        Ok(Row {
+            serial: identifier::serial(&new.serial)?,
+            issuer_key_id: identifier::key_id(&new.issuer_key_id)?,
+            fingerprint: identifier::fingerprint(&new.fingerprint_sha256)?,
+            indexed_sans: new
+                .sans
+                .iter()
+                .map(|san| identifier::indexed_san(san))
+                .collect::<Result<Vec<_>, _>>()?,
+            sans_json: serde_json::Value::from(new.sans.clone()).to_string(),
+            created_at: OffsetDateTime::now_utc().unix_timestamp(),
+            new: new.clone(),
+        })
+    }
+
+    /// The record as stored under row `id`.
+    fn into_record(self, id: i64) -> Result<CertificateRecord, StoreError> {
+        let Row {
+            serial,
+            issuer_key_id,
+            fingerprint,
+            sans_json,
+            created_at,
+            new,
+            ..
+        } = self;
+        RawRecord {
+            id,
+            serial,
+            issuer_key_id,
+            issuer: new.issuer,
+            subject: new.subject,
+            sans: sans_json,
+            not_before: new.not_before.unix_timestamp(),
+            not_after: new.not_after.unix_timestamp(),
+            profile: new.profile,
+            requester: new.requester,
+            fingerprint_sha256: fingerprint,
+            pem: new.pem,
+            status: Status::Valid.as_str().to_owned(),
+            revoked_at: None,
+            revocation_reason: None,
+            created_at,
+        }
+        .decode()
+    }
+
+    fn refused(&self, source: sqlx::Error) -> StoreError {
+        insert_error(source, &self.serial, &self.issuer_key_id, &self.fingerprint)
+    }
+}
+
+/// The writer task: one batch at a time, each holding whatever queued up meanwhile.
+async fn run(
+    mut connection: SqliteConnection,
+    mut queue: mpsc::Receiver<Job>,
+    counters: Arc<Counters>,
+) {
+    let mut batch: Vec<(Box<Row>, Reply)> = Vec::new();
+    while let Some(first) = queue.recv().await {
+        let mut close = None;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Record { row, reply } => batch.push((row, reply)),
+                Job::Close { done } => {
+                    close = Some(done);
+                    break;
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            let rows: Vec<&Row> = batch.iter().map(|(row, _)| &**row).collect();
+            let outcomes = write(&mut connection, &rows, &counters).await;
+            for ((row, reply), outcome) in batch.drain(..).zip(outcomes) {
+                // A caller that stopped waiting still has its row recorded: recorded and
+                // never handed out is the safe way round.
+                let _ = reply.send(outcome.and_then(|id| row.into_record(id)));
+            }
+        }
+        if let Some(done) = close {
+            queue.close();
+            while let Ok(job) = queue.try_recv() {
+                match job {
+                    Job::Record { reply, .. } => {
+                        let _ = reply.send(Err(closed()));
+                    }
+                    Job::Close { done } => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+            let _ = connection.close().await;
+            let _ = done.send(());
+            return;
+        }
+    }
+    let _ = connection.close().await;
+}
+
+/// Records `rows` and returns, for each, its row id or why it was refused. When the batch
+/// fails as a whole (the disk is full, the database is locked beyond the busy timeout...),
+/// each row is tried again alone, so every caller gets its own answer and its own error.
+async fn write(
+    connection: &mut SqliteConnection,
+    rows: &[&Row],
+    counters: &Counters,
+) -> Vec<Result<i64, StoreError>> {
+    match transaction(connection, rows, counters).await {
+        Ok(outcomes) => outcomes,
+        Err(error) if rows.len() == 1 => vec![Err(error)],
+        Err(_) => {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            for row in rows {
+                outcomes.push(
+                    match transaction(connection, std::slice::from_ref(row), counters).await {
+                        Ok(mut one) => one.pop().unwrap_or_else(|| Err(closed())),
+                        Err(error) => Err(error),
+                    },
+                );
+            }
+            outcomes
+        }
+    }
+}
+
+/// One transaction for `rows`. `Err` when it failed as a whole (nothing committed); else
+/// one outcome per row, all committed except the refused ones.
+async fn transaction(
+    connection: &mut SqliteConnection,
+    rows: &[&Row],
+    counters: &Counters,
+) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    // IMMEDIATE takes the write lock at once (waiting out other processes' writers with
+    // the busy timeout), so no statement below can find its snapshot stale.
+    let mut tx = connection
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(database("starting to record certificates"))?;
+
+    // Every row in one statement; a row that collides with one already recorded (or one
+    // earlier in the batch) on either unique index is skipped instead of failing the rest.
+    let mut insert = QueryBuilder::<Sqlite>::new(CERTIFICATE_COLUMNS);
+    insert.push_values(rows, |mut values, row| {
+        bind_certificate(&mut values, row);
+    });
+    insert.push(" ON CONFLICT DO NOTHING RETURNING id, issuer_key_id, serial, fingerprint_sha256");
+    let inserted: Vec<(i64, String, String, String)> = insert
+        .build_query_as()
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(database("recording certificates"))?;
+
+    // RETURNING's order is unspecified: match rows on all three unique columns.
+    let mut outcomes: Vec<Option<Result<i64, StoreError>>> =
+        std::iter::repeat_with(|| None).take(rows.len()).collect();
+    for (id, issuer_key_id, serial, fingerprint) in inserted {
+        let matching = rows.iter().zip(outcomes.iter_mut()).find(|(row, outcome)| {
+            outcome.is_none()
+                && row.serial == serial
+                && row.issuer_key_id == issuer_key_id
+                && row.fingerprint == fingerprint
+        });
+        if let Some((_, outcome)) = matching {
+            *outcome = Some(Ok(id));
+        }
+    }
+
+    // The skipped rows, alone and without ON CONFLICT, for the database's own error naming
+    // the index they broke. A failed statement is undone on its own in SQLite (the ABORT
+    // conflict resolution); the transaction and the rows before it stay.
+    for (row, outcome) in rows.iter().zip(outcomes.iter_mut()) {
+        if outcome.is_some() {
+            continue;
+        }
+        let mut insert = QueryBuilder::<Sqlite>::new(CERTIFICATE_COLUMNS);
+        insert.push_values([row], |mut values, row| {
+            bind_certificate(&mut values, row);
+        });
+        insert.push(" RETURNING id");
+        let attempt: Result<i64, sqlx::Error> =
+            insert.build_query_scalar().fetch_one(&mut *tx).await;
+        *outcome = Some(match attempt {
+            Ok(id) => Ok(id),
+            Err(source) => match row.refused(source) {
+                refused @ (StoreError::DuplicateSerial { .. }
+                | StoreError::DuplicateCertificate { .. }) => Err(refused),
+                other => return Err(other),
+            },
+        });
+    }
+    let outcomes: Vec<Result<i64, StoreError>> = outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|| Err(closed())))
+        .collect();
+
+    let sans: Vec<(i64, i64, &IndexedSan)> = rows
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(row, outcome)| outcome.as_ref().ok().map(|id| (*id, row)))
+        .flat_map(|(id, row)| {
+            (0_i64..)
+                .zip(&row.indexed_sans)
+                .map(move |(position, san)| (id, position, san))
+        })
+        .collect();
+    for chunk in sans.chunks(SANS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
+        );
+        insert.push_values(chunk, |mut values, (id, position, san)| {
+            values
+                .push_bind(*id)
+                .push_bind(*position)
+                .push_bind(san.kind.as_str())
+                .push_bind(san.value.as_str());
+        });
+        insert
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(database("recording the SANs of certificates"))?;
+    }
+
+    let recorded = outcomes.iter().filter(|outcome| outcome.is_ok()).count() as u64;
+    if recorded == 0 {
+        // Nothing to sync.
+        tx.rollback()
+            .await
+            .map_err(database("recording certificates"))?;
+    } else {
+        tx.commit()
+            .await
+            .map_err(database("committing recorded certificates"))?;
+        counters.commits.fetch_add(1, Ordering::Relaxed);
+        counters.records.fetch_add(recorded, Ordering::Relaxed);
+    }
+    Ok(outcomes)
+}
+
+fn bind_certificate<'q>(
+    values: &mut sqlx::query_builder::Separated<'_, 'q, Sqlite, &'static str>,
+    row: &'q Row,
+) {
+    values
+        .push_bind(row.serial.as_str())
+        .push_bind(row.issuer_key_id.as_str())
+        .push_bind(row.new.issuer.as_str())
+        .push_bind(row.new.subject.as_str())
+        .push_bind(row.sans_json.as_str())
+        .push_bind(row.new.not_before.unix_timestamp())
+        .push_bind(row.new.not_after.unix_timestamp())
+        .push_bind(row.new.profile.as_str())
+        .push_bind(row.new.requester.as_deref())
+        .push_bind(row.fingerprint.as_str())
+        .push_bind(row.new.pem.as_str())
+        .push_bind(row.created_at);
+}
