@@ -27,7 +27,7 @@ use rustls_pki_types::{CertificateDer, TrustAnchor};
 use webpki::CertRevocationList;
 
 pub use code::Code;
-pub use ocsp::OcspOptions;
+pub use ocsp::{OcspAnswer, OcspOptions, OcspProblem, judge_response};
 pub use policy::{Host, Policy, PolicyError, Purpose};
 pub use revocation::CrlSource;
 pub use verdict::{ChainLink, Role, Verdict};

@@ -49,7 +49,8 @@ pub struct OcspOptions {
 
 /// Why an answer is not believed, or never came.
 #[derive(Debug, thiserror::Error)]
-enum Unknown {
+#[non_exhaustive]
+pub enum OcspProblem {
     #[error("the leaf names no OCSP responder (no AIA OCSP URL)")]
     NoResponder,
     #[error("the OCSP request could not be built: {0}")]
@@ -77,7 +78,8 @@ enum Unknown {
 }
 
 /// What a believed answer says.
-enum Answer {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OcspAnswer {
     Good {
         nonce_echoed: bool,
     },
@@ -95,11 +97,11 @@ pub(crate) fn check(path: &Path<'_>, options: &OcspOptions, findings: &mut Findi
     };
     let urls = responder_urls(leaf);
     let Some(url) = urls.first() else {
-        unknown(findings, &Unknown::NoResponder, None);
+        unknown(findings, &OcspProblem::NoResponder, None);
         return;
     };
     match ask(leaf, issuer, url, options) {
-        Ok(Answer::Good { nonce_echoed }) => {
+        Ok(OcspAnswer::Good { nonce_echoed }) => {
             if !nonce_echoed {
                 findings
                     .warning(
@@ -109,7 +111,7 @@ pub(crate) fn check(path: &Path<'_>, options: &OcspOptions, findings: &mut Findi
                     .evidence("responder", url.as_str());
             }
         }
-        Ok(Answer::Revoked { at, reason }) => {
+        Ok(OcspAnswer::Revoked { at, reason }) => {
             findings
                 .error(
                     Code::Revoked,
@@ -132,7 +134,7 @@ pub(crate) fn check(path: &Path<'_>, options: &OcspOptions, findings: &mut Findi
     }
 }
 
-fn unknown(findings: &mut Findings, why: &Unknown, url: Option<&String>) {
+fn unknown(findings: &mut Findings, why: &OcspProblem, url: Option<&String>) {
     let diagnosis = findings.error(
         Code::RevocationUnknown,
         format!("the leaf's revocation status is unknown: {why} (hard fail: --ocsp rejects what it cannot confirm)"),
@@ -141,8 +143,8 @@ fn unknown(findings: &mut Findings, why: &Unknown, url: Option<&String>) {
         diagnosis.evidence("responder", url.as_str());
     }
     diagnosis.fix(match why {
-        Unknown::NoResponder => "give the issuer's CRL with --crl instead, or drop --ocsp",
-        Unknown::Unreachable { .. } | Unknown::Http { .. } => {
+        OcspProblem::NoResponder => "give the issuer's CRL with --crl instead, or drop --ocsp",
+        OcspProblem::Unreachable { .. } | OcspProblem::Http { .. } => {
             "check that the responder is up and reachable from here, or use the issuer's CRL (--crl)"
         }
         _ => "the responder is misconfigured or the answer was tampered with: ask its operator",
@@ -170,67 +172,88 @@ fn ask(
     issuer: &Certificate,
     url: &str,
     options: &OcspOptions,
-) -> Result<Answer, Unknown> {
-    let parsed_leaf = Cert::from_der(&leaf.der).map_err(|e| Unknown::Request(e.to_string()))?;
-    let parsed_issuer = Cert::from_der(&issuer.der).map_err(|e| Unknown::Request(e.to_string()))?;
+) -> Result<OcspAnswer, OcspProblem> {
+    let parsed_leaf = Cert::from_der(&leaf.der).map_err(|e| OcspProblem::Request(e.to_string()))?;
+    let parsed_issuer =
+        Cert::from_der(&issuer.der).map_err(|e| OcspProblem::Request(e.to_string()))?;
     let sha1_id = cert_id(&parsed_issuer, &parsed_leaf, SHA1)?;
     let mut nonce = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Unknown::Request("no randomness".into()))?;
-    let request = request(sha1_id.clone(), &nonce)?;
-
+    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| OcspProblem::Request("no randomness".into()))?;
+    let request = request(sha1_id, &nonce)?;
     let body = post(url, request, options.timeout)?;
-    let response = OcspResponse::from_der(&body).map_err(|e| Unknown::Malformed(e.to_string()))?;
+    judge_response(&body, leaf, issuer, Some(&nonce), options.now)
+}
+
+/// Judges an OCSP response about `leaf` (issued by `issuer`) obtained any way — asked for
+/// by `--ocsp`, or stapled to a TLS handshake: its signer, subject, freshness at `now`, and,
+/// when `nonce` is given, that it carries no other nonce.
+///
+/// # Errors
+/// Why the answer cannot be believed; a believed "unknown" status is
+/// [`OcspProblem::NotKnownToResponder`].
+pub fn judge_response(
+    der: &[u8],
+    leaf: &Certificate,
+    issuer: &Certificate,
+    nonce: Option<&[u8]>,
+    now: OffsetDateTime,
+) -> Result<OcspAnswer, OcspProblem> {
+    let parsed_leaf = Cert::from_der(&leaf.der).map_err(|e| OcspProblem::Request(e.to_string()))?;
+    let parsed_issuer =
+        Cert::from_der(&issuer.der).map_err(|e| OcspProblem::Request(e.to_string()))?;
+    let response =
+        OcspResponse::from_der(der).map_err(|e| OcspProblem::Malformed(e.to_string()))?;
     if response.response_status != OcspResponseStatus::Successful {
-        return Err(Unknown::Refused(status_name(response.response_status)));
+        return Err(OcspProblem::Refused(status_name(response.response_status)));
     }
     let bytes = response
         .response_bytes
-        .ok_or_else(|| Unknown::Malformed("successful, but no response bytes".into()))?;
+        .ok_or_else(|| OcspProblem::Malformed("successful, but no response bytes".into()))?;
     if bytes.response_type != BASIC {
-        return Err(Unknown::Malformed(format!(
+        return Err(OcspProblem::Malformed(format!(
             "response type {} is not id-pkix-ocsp-basic",
             bytes.response_type
         )));
     }
     let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
-        .map_err(|e| Unknown::Malformed(e.to_string()))?;
+        .map_err(|e| OcspProblem::Malformed(e.to_string()))?;
 
-    authenticate(&basic, issuer, &parsed_issuer, options.now)?;
+    authenticate(&basic, issuer, &parsed_issuer, now)?;
 
     let single = basic
         .tbs_response_data
         .responses
         .iter()
         .find(|single| {
-            let ours = if single.cert_id.hash_algorithm.oid == SHA256 {
-                cert_id(&parsed_issuer, &parsed_leaf, SHA256).ok()
+            let algorithm = if single.cert_id.hash_algorithm.oid == SHA256 {
+                SHA256
             } else {
-                Some(sha1_id.clone())
+                SHA1
             };
-            ours.is_some_and(|ours| {
+            cert_id(&parsed_issuer, &parsed_leaf, algorithm).is_ok_and(|ours| {
                 ours.issuer_name_hash == single.cert_id.issuer_name_hash
                     && ours.issuer_key_hash == single.cert_id.issuer_key_hash
                     && ours.serial_number == single.cert_id.serial_number
             })
         })
-        .ok_or(Unknown::NotAbout)?;
+        .ok_or(OcspProblem::NotAbout)?;
 
     let this_update = time_of(&single.this_update.0);
-    if this_update > options.now + SKEW {
-        return Err(Unknown::Stale(format!(
+    if this_update > now + SKEW {
+        return Err(OcspProblem::Stale(format!(
             "thisUpdate {} is in the future",
             rfc3339(this_update)
         )));
     }
     match single.next_update.as_ref().map(|t| time_of(&t.0)) {
-        Some(next) if next + SKEW < options.now => {
-            return Err(Unknown::Stale(format!(
+        Some(next) if next + SKEW < now => {
+            return Err(OcspProblem::Stale(format!(
                 "nextUpdate {} has passed",
                 rfc3339(next)
             )));
         }
-        None if this_update + NO_NEXT_UPDATE_MAX_AGE < options.now => {
-            return Err(Unknown::Stale(format!(
+        None if this_update + NO_NEXT_UPDATE_MAX_AGE < now => {
+            return Err(OcspProblem::Stale(format!(
                 "no nextUpdate, and thisUpdate {} is over a day old",
                 rfc3339(this_update)
             )));
@@ -245,19 +268,19 @@ fn ask(
         .flatten()
         .find(|e| e.extn_id == NONCE)
         .map(|e| nonce_value(e.extn_value.as_bytes()));
-    let nonce_echoed = match echoed {
-        Some(value) if value == nonce => true,
-        Some(_) => return Err(Unknown::NonceMismatch),
-        None => false,
+    let nonce_echoed = match (echoed, nonce) {
+        (Some(value), Some(nonce)) if value == nonce => true,
+        (Some(_), Some(_)) => return Err(OcspProblem::NonceMismatch),
+        _ => false,
     };
 
     match &single.cert_status {
-        CertStatus::Good(_) => Ok(Answer::Good { nonce_echoed }),
-        CertStatus::Revoked(info) => Ok(Answer::Revoked {
+        CertStatus::Good(_) => Ok(OcspAnswer::Good { nonce_echoed }),
+        CertStatus::Revoked(info) => Ok(OcspAnswer::Revoked {
             at: time_of(&info.revocation_time.0),
             reason: info.revocation_reason.map(|r| format!("{r:?}")),
         }),
-        CertStatus::Unknown(_) => Err(Unknown::NotKnownToResponder),
+        CertStatus::Unknown(_) => Err(OcspProblem::NotKnownToResponder),
     }
 }
 
@@ -269,7 +292,7 @@ fn nonce_value(extn_value: &[u8]) -> Vec<u8> {
         .unwrap_or_else(|_| extn_value.to_vec())
 }
 
-fn cert_id(issuer: &Cert, leaf: &Cert, algorithm: ObjectIdentifier) -> Result<CertId, Unknown> {
+fn cert_id(issuer: &Cert, leaf: &Cert, algorithm: ObjectIdentifier) -> Result<CertId, OcspProblem> {
     let digest_algorithm = if algorithm == SHA256 {
         &digest::SHA256
     } else {
@@ -279,7 +302,7 @@ fn cert_id(issuer: &Cert, leaf: &Cert, algorithm: ObjectIdentifier) -> Result<Ce
         .tbs_certificate
         .subject
         .to_der()
-        .map_err(|e| Unknown::Request(e.to_string()))?;
+        .map_err(|e| OcspProblem::Request(e.to_string()))?;
     let key = issuer
         .tbs_certificate
         .subject_public_key_info
@@ -287,7 +310,7 @@ fn cert_id(issuer: &Cert, leaf: &Cert, algorithm: ObjectIdentifier) -> Result<Ce
         .raw_bytes();
     let octets = |bytes: &[u8]| {
         OctetString::new(digest::digest(digest_algorithm, bytes).as_ref())
-            .map_err(|e| Unknown::Request(e.to_string()))
+            .map_err(|e| OcspProblem::Request(e.to_string()))
     };
     Ok(CertId {
         hash_algorithm: AlgorithmIdentifierOwned {
@@ -300,8 +323,8 @@ fn cert_id(issuer: &Cert, leaf: &Cert, algorithm: ObjectIdentifier) -> Result<Ce
     })
 }
 
-fn request(cert_id: CertId, nonce: &[u8]) -> Result<Vec<u8>, Unknown> {
-    let encode_error = |e: der_07::Error| Unknown::Request(e.to_string());
+fn request(cert_id: CertId, nonce: &[u8]) -> Result<Vec<u8>, OcspProblem> {
+    let encode_error = |e: der_07::Error| OcspProblem::Request(e.to_string());
     let nonce_der = OctetString::new(nonce)
         .and_then(|octets| octets.to_der())
         .map_err(encode_error)?;
@@ -324,8 +347,8 @@ fn request(cert_id: CertId, nonce: &[u8]) -> Result<Vec<u8>, Unknown> {
     request.to_der().map_err(encode_error)
 }
 
-fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, Unknown> {
-    let unreachable = |detail: String| Unknown::Unreachable {
+fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, OcspProblem> {
+    let unreachable = |detail: String| OcspProblem::Unreachable {
         url: url.to_owned(),
         detail,
     };
@@ -349,7 +372,7 @@ fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, Unknown>
         .map_err(|e| unreachable(error_chain(&e)))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(Unknown::Http {
+        return Err(OcspProblem::Http {
             url: url.to_owned(),
             status: status.as_u16(),
         });
@@ -380,16 +403,16 @@ fn authenticate(
     issuer: &Certificate,
     parsed_issuer: &Cert,
     now: OffsetDateTime,
-) -> Result<(), Unknown> {
+) -> Result<(), OcspProblem> {
     let tbs = basic
         .tbs_response_data
         .to_der()
-        .map_err(|e| Unknown::Malformed(e.to_string()))?;
+        .map_err(|e| OcspProblem::Malformed(e.to_string()))?;
     let algorithm = basic.signature_algorithm.oid.to_string();
     let signature = basic
         .signature
         .as_bytes()
-        .ok_or_else(|| Unknown::Malformed("the signature has unused bits".into()))?;
+        .ok_or_else(|| OcspProblem::Malformed("the signature has unused bits".into()))?;
 
     let names_signer = |candidate: &Cert| match &basic.tbs_response_data.responder_id {
         ResponderId::ByName(name) => *name == candidate.tbs_certificate.subject,
@@ -417,7 +440,7 @@ fn authenticate(
         return if verifies(parsed_issuer) {
             Ok(())
         } else {
-            Err(Unknown::BadSignature)
+            Err(OcspProblem::BadSignature)
         };
     }
     for delegate in basic.certs.iter().flatten() {
@@ -426,24 +449,24 @@ fn authenticate(
         }
         let der = delegate
             .to_der()
-            .map_err(|e| Unknown::Malformed(e.to_string()))?;
+            .map_err(|e| OcspProblem::Malformed(e.to_string()))?;
         let decoded =
-            Certificate::from_der(&der, now).map_err(|e| Unknown::Malformed(e.to_string()))?;
+            Certificate::from_der(&der, now).map_err(|e| OcspProblem::Malformed(e.to_string()))?;
         let who = decoded.subject.rfc4514.clone();
         if decoded.issuer.rfc4514 != issuer.subject.rfc4514
             || decoded.signature_by(issuer) != SignatureCheck::Valid
         {
-            return Err(Unknown::Unauthorized(format!(
+            return Err(OcspProblem::Unauthorized(format!(
                 "`{who}` is not issued by the leaf's issuer"
             )));
         }
         if !ekus(&decoded).is_some_and(|ekus| ekus.iter().any(|e| e == OCSP_SIGNING)) {
-            return Err(Unknown::Unauthorized(format!(
+            return Err(OcspProblem::Unauthorized(format!(
                 "`{who}` lacks EKU OCSPSigning"
             )));
         }
         if now < decoded.validity.not_before || now > decoded.validity.not_after {
-            return Err(Unknown::Unauthorized(format!(
+            return Err(OcspProblem::Unauthorized(format!(
                 "`{who}` is not valid at {}",
                 rfc3339(now)
             )));
@@ -451,10 +474,10 @@ fn authenticate(
         return if verifies(delegate) {
             Ok(())
         } else {
-            Err(Unknown::BadSignature)
+            Err(OcspProblem::BadSignature)
         };
     }
-    Err(Unknown::Unauthorized(
+    Err(OcspProblem::Unauthorized(
         "the responder named in the response is neither the issuer nor a certificate included in it".into(),
     ))
 }
