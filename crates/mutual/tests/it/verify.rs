@@ -431,3 +431,60 @@ fn json_keys_are_documented() {
         );
     }
 }
+
+/// A wildcard over a multi-label public suffix: openssl's hostname check accepts `*.co.uk`
+/// for `example.co.uk`; mutual refuses it with the public suffix list (RFC 6125 §7.2), and
+/// says so. The same certificate trusted as its own anchor is otherwise valid.
+#[test]
+fn a_wildcard_over_a_public_suffix_is_refused_where_openssl_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("w.key"), dir.path().join("w.pem"));
+    mutual_test::openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        s(&key),
+        "-out",
+        s(&cert),
+        "-subj",
+        "/CN=wild",
+        "-days",
+        "30",
+        "-addext",
+        "subjectAltName=DNS:*.co.uk,DNS:*.example.co.uk",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+    ]);
+    let openssl = openssl_output(&[
+        "verify",
+        "-CAfile",
+        s(&cert),
+        "-purpose",
+        "sslserver",
+        "-verify_hostname",
+        "example.co.uk",
+        s(&cert),
+    ]);
+    assert!(openssl.status.success(), "openssl's behaviour changed");
+
+    let (code, document) =
+        verify_json(&[s(&cert), "--trusted", s(&cert), "--host", "example.co.uk"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&document, "errors"),
+        BTreeSet::from(["hostname_mismatch".to_owned()])
+    );
+    let evidence = document["errors"][0]["evidence"].to_string();
+    assert!(evidence.contains("public suffix"), "{evidence}");
+    // One label further down the wildcard is fine.
+    let (code, document) =
+        verify_json(&[s(&cert), "--trusted", s(&cert), "--host", "a.example.co.uk"]);
+    assert_eq!(code, 0, "{document:#}");
+}
