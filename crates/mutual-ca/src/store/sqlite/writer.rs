@@ -5,10 +5,11 @@
 //! returned. A row the database refuses (a serial or certificate already recorded) fails
 //! that caller alone; the rest of the batch is committed.
 //!
-//! A batch costs four statements whatever its size (BEGIN IMMEDIATE, one multi-row INSERT
-//! of the certificates, one of their SANs, COMMIT); every statement is a round trip to the
-//! connection's worker thread, which is what a record used to spend most of its time on.
-//! Alone, a record is a batch of one: synced before it returns, as before.
+//! A batch costs two round trips to the connection's worker thread whatever its size
+//! (BEGIN IMMEDIATE with one multi-row INSERT of the certificates, then one INSERT of their
+//! SANs with COMMIT); a round trip per statement is what a record used to spend most of its
+//! time on besides the sync. Alone, a record is a batch of one: synced before it returns,
+//! as before.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -265,23 +266,45 @@ async fn transaction(
     rows: &[&Row],
     counters: &Counters,
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
-    // IMMEDIATE takes the write lock at once (waiting out other processes' writers with
-    // the busy timeout), so no statement below can find its snapshot stale.
-    let mut tx = connection
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(database("starting to record certificates"))?;
+    match record_rows(connection, rows).await {
+        Ok((outcomes, recorded)) => {
+            if recorded > 0 {
+                counters.commits.fetch_add(1, Ordering::Relaxed);
+                counters.records.fetch_add(recorded, Ordering::Relaxed);
+            }
+            Ok(outcomes)
+        }
+        Err(error) => {
+            // Undo whatever is open. When BEGIN itself failed, or a failed COMMIT already
+            // rolled back, SQLite answers "no transaction is active": nothing to undo.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+            Err(error)
+        }
+    }
+}
 
-    // Every row in one statement; a row that collides with one already recorded (or one
-    // earlier in the batch) on either unique index is skipped instead of failing the rest.
-    let mut insert = QueryBuilder::<Sqlite>::new(CERTIFICATE_COLUMNS);
+/// The transaction itself, in two round trips to the connection's worker thread when no
+/// row is refused: BEGIN with the certificates, then their SANs with COMMIT. The
+/// statements are sent together rather than through sqlx's `Transaction`, which would
+/// make each its own round trip, and a round trip was most of what a record cost apart
+/// from the sync. On `Err` the caller rolls back.
+async fn record_rows(
+    connection: &mut SqliteConnection,
+    rows: &[&Row],
+) -> Result<(Vec<Result<i64, StoreError>>, u64), StoreError> {
+    // IMMEDIATE takes the write lock at once (waiting out other processes' writers with
+    // the busy timeout), so no statement below can find its snapshot stale. Every row goes
+    // in one INSERT; a row that collides with one already recorded (or one earlier in the
+    // batch) on either unique index is skipped instead of failing the rest.
+    let mut insert = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
+    insert.push(CERTIFICATE_COLUMNS);
     insert.push_values(rows, |mut values, row| {
         bind_certificate(&mut values, row);
     });
     insert.push(" ON CONFLICT DO NOTHING RETURNING id, issuer_key_id, serial, fingerprint_sha256");
     let inserted: Vec<(i64, String, String, String)> = insert
         .build_query_as()
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *connection)
         .await
         .map_err(database("recording certificates"))?;
 
@@ -313,7 +336,7 @@ async fn transaction(
         });
         insert.push(" RETURNING id");
         let attempt: Result<i64, sqlx::Error> =
-            insert.build_query_scalar().fetch_one(&mut *tx).await;
+            insert.build_query_scalar().fetch_one(&mut *connection).await;
         *outcome = Some(match attempt {
             Ok(id) => Ok(id),
             Err(source) => match row.refused(source) {
@@ -327,6 +350,7 @@ async fn transaction(
         .into_iter()
         .map(|outcome| outcome.unwrap_or_else(|| Err(closed())))
         .collect();
+    let recorded = outcomes.iter().filter(|outcome| outcome.is_ok()).count() as u64;
 
     let sans: Vec<(i64, i64, &IndexedSan)> = rows
         .iter()
@@ -338,38 +362,36 @@ async fn transaction(
                 .map(move |(position, san)| (id, position, san))
         })
         .collect();
-    for chunk in sans.chunks(SANS_PER_INSERT) {
+    // Nothing recorded, nothing to sync.
+    let end = if recorded == 0 { "ROLLBACK" } else { "COMMIT" };
+    let chunks: Vec<&[(i64, i64, &IndexedSan)]> = sans.chunks(SANS_PER_INSERT).collect();
+    if chunks.is_empty() {
+        sqlx::query(end)
+            .execute(&mut *connection)
+            .await
+            .map_err(database("committing recorded certificates"))?;
+    }
+    for (index, chunk) in chunks.iter().enumerate() {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
         );
-        insert.push_values(chunk, |mut values, (id, position, san)| {
+        insert.push_values(chunk.iter(), |mut values, (id, position, san)| {
             values
                 .push_bind(*id)
                 .push_bind(*position)
                 .push_bind(san.kind.as_str())
                 .push_bind(san.value.as_str());
         });
+        if index + 1 == chunks.len() {
+            insert.push("; ").push(end);
+        }
         insert
             .build()
-            .execute(&mut *tx)
+            .execute(&mut *connection)
             .await
-            .map_err(database("recording the SANs of certificates"))?;
+            .map_err(database("recording the SANs of certificates and committing"))?;
     }
-
-    let recorded = outcomes.iter().filter(|outcome| outcome.is_ok()).count() as u64;
-    if recorded == 0 {
-        // Nothing to sync.
-        tx.rollback()
-            .await
-            .map_err(database("recording certificates"))?;
-    } else {
-        tx.commit()
-            .await
-            .map_err(database("committing recorded certificates"))?;
-        counters.commits.fetch_add(1, Ordering::Relaxed);
-        counters.records.fetch_add(recorded, Ordering::Relaxed);
-    }
-    Ok(outcomes)
+    Ok((outcomes, recorded))
 }
 
 fn bind_certificate<'q>(
