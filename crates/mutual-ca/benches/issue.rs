@@ -2,6 +2,9 @@
 //! pair, plan, sign, construction check, synced store record) against one raw ECDSA P-256
 //! signature, with the steps in between timed alone.
 //!
+//! `issue/store_record_concurrent_32` records 32 certificates at once, which the store
+//! commits together (group commit); its time per element is the amortised store cost.
+//!
 //! Run: `cargo bench -p mutual-ca --bench issue`. The README sets `mutual bench issue`
 //! (the same steps, in one process) beside `openssl req | openssl x509 -req`
 //! (scripts/bench-issue).
@@ -11,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::init::{InitOptions, init};
 use mutual_ca::issuance::{IssuingCa, Request, SubjectAltName, issue, plan};
@@ -99,6 +102,9 @@ fn params(host: &str, profile: &Profile, now: OffsetDateTime) -> CertificatePara
     params
 }
 
+/// Records in flight at once in `issue/store_record_concurrent_*`.
+const BATCH: usize = 32;
+
 /// A fresh 16-byte serial per call, as the store demands.
 fn serial_hex(counter: &AtomicU64) -> String {
     format!(
@@ -180,24 +186,51 @@ fn bench(c: &mut Criterion) {
 
     // The issued certificate's row again, under a fresh serial and fingerprint each time.
     let record = &issued.record;
+    let fresh_row = || {
+        let serial = serial_hex(&counter);
+        NewCertificate {
+            fingerprint_sha256: format!("{serial:0>64}"),
+            serial,
+            issuer_key_id: record.issuer_key_id.clone(),
+            issuer: record.issuer.clone(),
+            subject: record.subject.clone(),
+            sans: record.sans.clone(),
+            not_before: record.not_before,
+            not_after: record.not_after,
+            profile: record.profile.clone(),
+            requester: record.requester.clone(),
+            pem: record.pem.clone(),
+        }
+    };
     group.bench_function("store_record", |b| {
         b.iter(|| {
-            let serial = serial_hex(&counter);
-            let new = NewCertificate {
-                fingerprint_sha256: format!("{serial:0>64}"),
-                serial,
-                issuer_key_id: record.issuer_key_id.clone(),
-                issuer: record.issuer.clone(),
-                subject: record.subject.clone(),
-                sans: record.sans.clone(),
-                not_before: record.not_before,
-                not_after: record.not_after,
-                profile: record.profile.clone(),
-                requester: record.requester.clone(),
-                pem: record.pem.clone(),
-            };
+            let new = fresh_row();
             black_box(runtime.block_on(store.record(&new)).expect("record"))
         })
+    });
+    group.finish();
+
+    // BATCH records started at once: the store commits them together (group commit), so
+    // the time per element is the amortised cost of recording one certificate.
+    let mut group = c.benchmark_group("issue");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function(format!("store_record_concurrent_{BATCH}"), |b| {
+        b.iter_batched(
+            || (0..BATCH).map(|_| fresh_row()).collect::<Vec<_>>(),
+            |rows| {
+                runtime.block_on(async {
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for new in rows {
+                        let store = store.clone();
+                        tasks.spawn(async move { store.record(&new).await });
+                    }
+                    for recorded in tasks.join_all().await {
+                        black_box(recorded.expect("record"));
+                    }
+                })
+            },
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 

@@ -529,12 +529,19 @@ on the same disk) that is removed afterwards, never in a CA's inventory.
 Examples:
   mutual bench issue                              # a temporary CA, 1000 server certificates
   mutual bench issue --count 200 --profile client --format json
+  mutual bench issue --count 2000 --concurrency 32   # group commit: many per transaction
   mutual bench issue --home /srv/ca --passphrase-file ca.pass")]
 pub(crate) struct BenchIssueArgs {
     /// How many certificates to issue (and how many times each step is timed alone)
     #[arg(long, default_value_t = 1000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) count: u32,
+
+    /// Issuances in flight at once, on a multi-thread runtime, so the store can commit
+    /// several in one transaction (1: one after another, as `mutual issue` does)
+    #[arg(long, default_value_t = 1, value_name = "C",
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub(crate) concurrency: u32,
 
     /// Issue from this CA (its keys and profiles) [default: a temporary CA with
     /// unencrypted intermediates, removed afterwards]

@@ -1,14 +1,19 @@
 //! `mutual bench issue`: how fast the CA issues on this machine, and where the time goes.
 //!
 //! First the whole issuance as `mutual issue` does it — a P-256 key pair, the plan, the
-//! signature, the by-construction decode and the synced store record — N times in a row on
-//! one current-thread runtime; then each step alone, N times, in the same run, so the parts
-//! can be set against the whole. Certificates go to scratch stores (next to the home's own,
-//! so on the same disk), never into a CA's inventory.
+//! signature, the by-construction decode and the synced store record — N times: one after
+//! another on a current-thread runtime, or with `--concurrency C`, C at a time on a
+//! multi-thread runtime, so the store commits several per transaction (group commit). Then
+//! each step alone, N times, in the same run, so the parts can be set against the whole;
+//! the store step runs C at a time too, and its wall time per certificate is the amortised
+//! cost. Certificates go to scratch stores (next to the home's own, so on the same disk),
+//! never into a CA's inventory.
 //!
 //! JSON schema: docs/bench-json.md.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use mutual_ca::home::{Home, IssuingRole};
@@ -17,7 +22,7 @@ use mutual_ca::issuance::{IssuingCa, Request, SubjectAltName, issue, plan};
 use mutual_ca::key::KeyType;
 use mutual_ca::passphrase::Passphrase;
 use mutual_ca::profile::{Profile, ProfileKind};
-use mutual_ca::store::{CertificateRecord, NewCertificate, Store};
+use mutual_ca::store::{CertificateRecord, NewCertificate, Store, WriteStats};
 use mutual_x509::Severity;
 use rcgen::{
     CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, SanType, SerialNumber,
@@ -91,9 +96,12 @@ struct Steps {
     /// One signature by the CA key alone (aws-lc-rs, through rcgen's `KeyPair::sign`), over
     /// a message the size of a certificate.
     signature: Stats,
+    /// `sign` with a signer that computes nothing: rcgen's DER encoding alone.
+    der: Stats,
     /// `mutual_x509::Certificate::from_der` and the purpose and findings check.
     decode: Stats,
-    /// `Store::record` into a separate store: one transaction, synced at commit.
+    /// `Store::record` into a separate store, `concurrency` calls at a time: the time each
+    /// call waits for the commit that holds its row (synced at commit).
     store: Stats,
 }
 
@@ -109,6 +117,8 @@ struct CaReport {
 struct Report {
     schema: &'static str,
     count: u32,
+    /// Issuances (and, in the store step, records) in flight at once.
+    concurrency: u32,
     profile: String,
     key_type: String,
     ca: CaReport,
@@ -127,6 +137,18 @@ struct Report {
     around_signature_us: f64,
     /// `around_signature_us` / `steps.signature.median_us`.
     around_signature_ratio: f64,
+    /// The store step's wall time divided by `count`: what recording costs per certificate
+    /// once commits are shared (with `concurrency` 1, about its mean).
+    store_per_certificate_us: f64,
+    /// Certificates per commit in the store step.
+    store_batch_mean: f64,
+    /// Certificates per commit in the timed issuance loop.
+    issue_batch_mean: f64,
+    /// plan + der + decode + `store_per_certificate_us`: the parsing, DER and storage each
+    /// certificate costs besides its key pair and signature, from the steps.
+    around_signature_steps_us: f64,
+    /// `around_signature_steps_us` / `steps.signature.median_us`.
+    around_signature_steps_ratio: f64,
     certificate_bytes: usize,
 }
 
@@ -142,17 +164,28 @@ fn bench_issue(args: &BenchIssueArgs) -> anyhow::Result<ExitStatus> {
         BenchProfile::Server => ProfileKind::Server,
         BenchProfile::Client => ProfileKind::Client,
     };
-    let runtime = crate::commands::runtime()?;
+    let concurrency = args.concurrency.max(1);
+    let runtime = if concurrency > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    } else {
+        crate::commands::runtime()?
+    };
     let setup = match &args.home {
         Some(dir) => existing(dir)?,
         None => runtime.block_on(temporary())?,
     };
-    let issuer = Issuer::load(&setup.home, kind, args.passphrase_file.as_deref())?;
-    let subjects = Subjects::new(kind, &issuer.profile, &issuer.ca);
+    let issuer = Arc::new(Issuer::load(
+        &setup.home,
+        kind,
+        args.passphrase_file.as_deref(),
+    )?);
+    let subjects = Arc::new(Subjects::new(kind, &issuer.profile, &issuer.ca));
     let store_path = setup.scratch.path().join("issue.sqlite");
     if args.format == ReportFormat::Text {
         eprintln!(
-            "mutual: issuing {} {kind} certificates from {} ({}), recording them in `{}`",
+            "mutual: issuing {} {kind} certificates, {concurrency} at a time, from {} ({}), recording them in `{}`",
             args.count,
             issuer.ca.subject,
             if setup.temporary {
@@ -164,35 +197,48 @@ fn bench_issue(args: &BenchIssueArgs) -> anyhow::Result<ExitStatus> {
         );
     }
 
-    let run = runtime.block_on(time_issue(args.count, &store_path, &issuer, &subjects))?;
+    let run = runtime.block_on(time_issue(
+        args.count,
+        concurrency,
+        &store_path,
+        &issuer,
+        &subjects,
+    ))?;
     let ders = run
         .issued
         .iter()
         .map(|record| der_of(&record.pem))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (profile, now) = (&issuer.profile, OffsetDateTime::now_utc());
+    let store_run = runtime.block_on(time_store(
+        &setup.scratch.path().join("store-only.sqlite"),
+        concurrency,
+        &run.warm,
+        &run.issued,
+    ))?;
     let steps = Steps {
         keygen: time_keygen(args.count)?,
         plan: time_plan(args.count, &subjects, profile, &issuer.ca, now)?,
         sign: time_sign(args.count, &subjects, &issuer, now)?,
         signature: time_signature(args.count, &issuer.ca_key, &ders[0])?,
+        der: time_der(args.count, &subjects, &issuer, now)?,
         decode: time_decode(&ders, profile, now)?,
-        store: runtime.block_on(time_store(
-            &setup.scratch.path().join("store-only.sqlite"),
-            &run.warm,
-            &run.issued,
-        ))?,
+        store: Stats::of(&store_run.times),
     };
     let issue = Stats::of(&run.times);
     let around = issue.median_us - steps.keygen.median_us - steps.signature.median_us;
+    let store_per_certificate = store_run.total.as_secs_f64() * 1e6 / f64::from(args.count);
+    let around_steps =
+        steps.plan.median_us + steps.der.median_us + steps.decode.median_us + store_per_certificate;
     let report = Report {
         schema: SCHEMA,
         count: args.count,
+        concurrency,
         profile: kind.to_string(),
         key_type: KEY_TYPE.to_string(),
         ca: CaReport {
             subject: issuer.ca.subject.clone(),
-            key_type: issuer.key_type,
+            key_type: issuer.key_type.clone(),
             home: (!setup.temporary).then(|| setup.home.path().to_path_buf()),
         },
         store: store_path,
@@ -208,6 +254,11 @@ fn bench_issue(args: &BenchIssueArgs) -> anyhow::Result<ExitStatus> {
         ),
         around_signature_us: round(around),
         around_signature_ratio: round(around / steps.signature.median_us),
+        store_per_certificate_us: round(store_per_certificate),
+        store_batch_mean: round(batch_mean(store_run.writes)),
+        issue_batch_mean: round(batch_mean(run.writes)),
+        around_signature_steps_us: round(around_steps),
+        around_signature_steps_ratio: round(around_steps / steps.signature.median_us),
         certificate_bytes: ders[0].len(),
         steps,
     };
@@ -262,49 +313,114 @@ struct IssueRun {
     issued: Vec<CertificateRecord>,
     /// The warm-up issuances, untimed.
     warm: Vec<CertificateRecord>,
+    /// The store's commits during the timed loop.
+    writes: WriteStats,
 }
 
-/// Issues `count` certificates one after the other, as `mutual issue` does, after a few
-/// untimed ones (the first commits create the WAL; caches start cold).
-async fn time_issue(
-    count: u32,
-    store_path: &Path,
+/// One issuance as `mutual issue` does it.
+async fn issue_one(
+    store: &Store,
     issuer: &Issuer,
     subjects: &Subjects,
-) -> anyhow::Result<IssueRun> {
-    let store = open(store_path).await?;
-    let issue_one = async |i: u32| {
-        let now = OffsetDateTime::now_utc();
-        let key = KEY_TYPE
-            .generate()
-            .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
-        let plan = plan(&subjects.request(i), &issuer.profile, &issuer.ca, now)
-            .map_err(refused(issuer.kind))?;
-        let issued = issue(plan, &key, &issuer.ca, &store, now)
-            .await
-            .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
-        anyhow::Ok(issued.record)
-    };
-    let mut warm = Vec::with_capacity(WARM_UP as usize);
-    for i in 0..WARM_UP {
-        warm.push(issue_one(count + i).await?);
-    }
+    i: u32,
+) -> anyhow::Result<CertificateRecord> {
+    let now = OffsetDateTime::now_utc();
+    let key = KEY_TYPE
+        .generate()
+        .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    let plan = plan(&subjects.request(i), &issuer.profile, &issuer.ca, now)
+        .map_err(refused(issuer.kind))?;
+    let issued = issue(plan, &key, &issuer.ca, store, now)
+        .await
+        .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    Ok(issued.record)
+}
+
+/// Runs `op(i)` for every `i` below `count`, `concurrency` at a time, each in a task of its
+/// own (so a multi-thread runtime spreads them over its threads); returns each `i`'s time
+/// and result, in order of `i`, and the wall time of the whole.
+async fn in_flight<T, F, Fut>(
+    count: u32,
+    concurrency: u32,
+    op: F,
+) -> anyhow::Result<(Vec<(Duration, T)>, Duration)>
+where
+    T: Send + 'static,
+    F: Fn(u32) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send,
+{
+    let next = Arc::new(AtomicU32::new(0));
     let started = Instant::now();
-    let mut times = Vec::with_capacity(count as usize);
-    let mut issued = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        let op = Instant::now();
-        let record = issue_one(i).await?;
-        times.push(op.elapsed());
-        issued.push(record);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.min(count) {
+        let (next, op) = (Arc::clone(&next), op.clone());
+        workers.spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return anyhow::Ok(done);
+                }
+                let started = Instant::now();
+                let value = op(i).await?;
+                done.push((i, started.elapsed(), value));
+            }
+        });
+    }
+    let mut all = Vec::with_capacity(count as usize);
+    while let Some(worker) = workers.join_next().await {
+        all.extend(worker??);
     }
     let total = started.elapsed();
+    all.sort_by_key(|(i, _, _)| *i);
+    Ok((all.into_iter().map(|(_, t, v)| (t, v)).collect(), total))
+}
+
+/// Mean certificates per commit.
+fn batch_mean(writes: WriteStats) -> f64 {
+    writes.records as f64 / writes.commits.max(1) as f64
+}
+
+fn writes_since(store: &Store, before: WriteStats) -> WriteStats {
+    let now = store.write_stats();
+    WriteStats {
+        commits: now.commits - before.commits,
+        records: now.records - before.records,
+    }
+}
+
+/// Issues `count` certificates, `concurrency` at a time, as `mutual issue` does each, after
+/// a few untimed ones one after the other (the first commits create the WAL; caches start
+/// cold).
+async fn time_issue(
+    count: u32,
+    concurrency: u32,
+    store_path: &Path,
+    issuer: &Arc<Issuer>,
+    subjects: &Arc<Subjects>,
+) -> anyhow::Result<IssueRun> {
+    let store = open(store_path).await?;
+    let mut warm = Vec::with_capacity(WARM_UP as usize);
+    for i in 0..WARM_UP {
+        warm.push(issue_one(&store, issuer, subjects, count + i).await?);
+    }
+    let before = store.write_stats();
+    let (store_, issuer, subjects) = (store.clone(), Arc::clone(issuer), Arc::clone(subjects));
+    let (done, total) = in_flight(count, concurrency, move |i| {
+        let (store, issuer, subjects) =
+            (store_.clone(), Arc::clone(&issuer), Arc::clone(&subjects));
+        async move { issue_one(&store, &issuer, &subjects, i).await }
+    })
+    .await?;
+    let writes = writes_since(&store, before);
     store.close().await;
+    let (times, issued) = done.into_iter().unzip();
     Ok(IssueRun {
         times,
         total,
         issued,
         warm,
+        writes,
     })
 }
 
@@ -523,6 +639,56 @@ fn time_sign(
     Ok(Stats::of(&times))
 }
 
+/// What `time_sign` times, with a signer that returns a fixed signature instead of
+/// computing one: the DER encoding of the certificate alone.
+fn time_der(
+    count: u32,
+    subjects: &Subjects,
+    issuer: &Issuer,
+    now: OffsetDateTime,
+) -> anyhow::Result<Stats> {
+    let Issuer {
+        profile,
+        ca_key,
+        ca_der,
+        ..
+    } = issuer;
+    let subject_key = KEY_TYPE
+        .generate()
+        .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    let issuer = rcgen::Issuer::from_ca_cert_der(&ca_der.as_slice().into(), NoSignature(ca_key))?;
+    let mut times = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let mut params = params(&subjects.request(i), profile, now)?;
+        let op = Instant::now();
+        params.serial_number = Some(serial(i));
+        let certificate = params.signed_by(&subject_key, &issuer)?;
+        times.push(op.elapsed());
+        drop(certificate);
+    }
+    Ok(Stats::of(&times))
+}
+
+/// A signer for measuring DER alone: the CA key's public half and algorithm, and a fixed
+/// 72-byte value (an ECDSA P-256 signature's usual size) in place of a signature.
+struct NoSignature<'a>(&'a KeyPair);
+
+impl rcgen::PublicKeyData for NoSignature<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.0.der_bytes()
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
+impl rcgen::SigningKey for NoSignature<'_> {
+    fn sign(&self, _message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        Ok(vec![0x30; 72])
+    }
+}
+
 /// `issuance::plan`'s certificate parameters for `request`.
 fn params(
     request: &Request,
@@ -591,12 +757,21 @@ fn time_decode(ders: &[Vec<u8>], profile: &Profile, now: OffsetDateTime) -> anyh
     Ok(Stats::of(&times))
 }
 
-/// Records the issued certificates again, into a store of their own.
+/// The store step's results.
+struct StoreRun {
+    times: Vec<Duration>,
+    total: Duration,
+    writes: WriteStats,
+}
+
+/// Records the issued certificates again, into a store of their own, `concurrency` at a
+/// time.
 async fn time_store(
     path: &Path,
+    concurrency: u32,
     warm: &[CertificateRecord],
     issued: &[CertificateRecord],
-) -> anyhow::Result<Stats> {
+) -> anyhow::Result<StoreRun> {
     let store = open(path).await?;
     for record in warm {
         store
@@ -604,18 +779,30 @@ async fn time_store(
             .await
             .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
     }
-    let mut times = Vec::with_capacity(issued.len());
-    for record in issued {
-        let new = new_certificate(record);
-        let op = Instant::now();
-        store
-            .record(&new)
-            .await
-            .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
-        times.push(op.elapsed());
-    }
+    let before = store.write_stats();
+    let rows: Arc<Vec<NewCertificate>> = Arc::new(issued.iter().map(new_certificate).collect());
+    let count = u32::try_from(rows.len())?;
+    let store_ = store.clone();
+    let (done, total) = in_flight(count, concurrency, move |i| {
+        let (store, rows) = (store_.clone(), Arc::clone(&rows));
+        async move {
+            let row = rows
+                .get(i as usize)
+                .ok_or_else(|| anyhow::anyhow!("no certificate {i}"))?;
+            store
+                .record(row)
+                .await
+                .map_err(|e| anyhow::anyhow!(with_causes(&e)))
+        }
+    })
+    .await?;
+    let writes = writes_since(&store, before);
     store.close().await;
-    Ok(Stats::of(&times))
+    Ok(StoreRun {
+        times: done.into_iter().map(|(time, _)| time).collect(),
+        total,
+        writes,
+    })
 }
 
 fn new_certificate(record: &CertificateRecord) -> NewCertificate {
@@ -645,8 +832,13 @@ fn human(micros: f64) -> String {
 
 fn print_text(report: &Report) {
     let issue = &report.issue;
+    let at_a_time = if report.concurrency > 1 {
+        format!(", {} at a time,", report.concurrency)
+    } else {
+        String::new()
+    };
     println!(
-        "Issued {} {} certificates ({} keys) in {:.2} s: {:.0} certificates/s",
+        "Issued {} {} certificates ({} keys){at_a_time} in {:.2} s: {:.0} certificates/s",
         report.count,
         report.profile,
         report.key_type,
@@ -654,10 +846,19 @@ fn print_text(report: &Report) {
         report.certificates_per_second
     );
     println!(
-        "  per certificate: median {}, mean {}, p99 {}",
+        "  per certificate: median {}, mean {}, p99 {}{}",
         human(issue.median_us),
         human(issue.mean_us),
-        human(issue.p99_us)
+        human(issue.p99_us),
+        if report.concurrency > 1 {
+            " (each, from start to recorded)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  store: {:.1} certificates per commit",
+        report.issue_batch_mean
     );
     println!(
         "  CA: {} ({}{})",
@@ -676,13 +877,22 @@ fn print_text(report: &Report) {
         "  of which one {} signature ({} bytes)",
         report.ca.key_type, report.certificate_bytes
     );
-    let rows: [(&str, &Stats); 6] = [
+    let store = if report.concurrency > 1 {
+        format!(
+            "store record ({} at a time, wait for commit)",
+            report.concurrency
+        )
+    } else {
+        "store record (SQLite, synced commit)".to_owned()
+    };
+    let rows: [(&str, &Stats); 7] = [
         ("key pair", &steps.keygen),
         ("plan (profile and name checks)", &steps.plan),
         ("sign (rcgen: DER and signature)", &steps.sign),
         (&signature, &steps.signature),
+        ("  the same without signing: DER alone", &steps.der),
         ("decode and check (mutual-x509)", &steps.decode),
-        ("store record (SQLite, synced commit)", &steps.store),
+        (&store, &steps.store),
     ];
     for (name, stats) in rows {
         println!(
@@ -696,10 +906,21 @@ fn print_text(report: &Report) {
         "sum of the steps",
         human(report.steps_median_sum_us)
     );
+    println!(
+        "  {:<44} {:>10}   ({:.1} per commit)",
+        "store, wall time per certificate",
+        human(report.store_per_certificate_us),
+        report.store_batch_mean
+    );
     println!();
     println!(
         "Around the signature (an issuance less its key pair and signature): {} = {:.1}x one signature",
         human(report.around_signature_us),
         report.around_signature_ratio
+    );
+    println!(
+        "Parsing, DER and storage per certificate (plan, DER, decode, store per certificate): {} = {:.2}x one signature",
+        human(report.around_signature_steps_us),
+        report.around_signature_steps_ratio
     );
 }
