@@ -48,6 +48,9 @@ impl Store {
     ///
     /// A file that is not SQLite is [`StoreError::NotADatabase`]; a database migrated by a
     /// newer build is [`StoreError::SchemaTooNew`].
+    ///
+    /// Records are written by a task spawned on the tokio runtime that opens the store:
+    /// record through it while that runtime runs (once it is shut down, `record` fails).
     pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
         let backend = Backend::Sqlite(sqlite::SqliteStore::open(path).await?);
         Ok(Self { backend })
