@@ -45,6 +45,30 @@ impl IssuingRole {
     }
 }
 
+/// Any CA of the home that signs something: the root (which signs the intermediates and
+/// their CRL) or one of the issuing CAs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authority {
+    Root,
+    Issuing(IssuingRole),
+}
+
+impl Authority {
+    pub const ALL: [Authority; 3] = [
+        Authority::Root,
+        Authority::Issuing(IssuingRole::Server),
+        Authority::Issuing(IssuingRole::Client),
+    ];
+
+    /// `root`, `server-ca` or `client-ca`.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Authority::Root => "root",
+            Authority::Issuing(role) => role.file_stem(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Home {
     root: PathBuf,
@@ -136,6 +160,29 @@ impl Home {
             source,
         })?;
         IssuingCa::new(&cert, key).map_err(|source| CaError::Issue { source })
+    }
+
+    /// Loads any CA of the home with its key: the root's is always encrypted.
+    pub fn authority(
+        &self,
+        authority: Authority,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<IssuingCa, CaError> {
+        match authority {
+            Authority::Issuing(role) => self.issuing_ca(role, passphrase),
+            Authority::Root => {
+                self.require_initialised()?;
+                let cert = read(&self.root_certificate())?;
+                let key_path = self.root_key();
+                let key = key::read_key(&read(&key_path)?, passphrase).map_err(|source| {
+                    CaError::Key {
+                        path: key_path.clone(),
+                        source,
+                    }
+                })?;
+                IssuingCa::new(&cert, key).map_err(|source| CaError::Issue { source })
+            }
+        }
     }
 
     /// True when the issuing CA's key is stored encrypted (so a passphrase is needed).

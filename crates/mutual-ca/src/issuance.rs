@@ -254,6 +254,11 @@ impl IssuingCa {
 }
 
 impl IssuingCa {
+    /// What rcgen signs with: for CRLs, beside certificates.
+    pub(crate) fn signer(&self) -> &rcgen::Issuer<'static, KeyPair> {
+        &self.issuer
+    }
+
     /// The CA as `--dry-run` sees it: its certificate and constraints, with a throwaway
     /// key in place of its own, so no passphrase is needed. Never used to sign for real.
     pub fn preview(certificate_pem: &str) -> Result<IssuingCa, IssueError> {

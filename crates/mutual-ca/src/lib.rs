@@ -1,6 +1,7 @@
 //! A private CA that issues server and client certificates correctly by construction:
 //! profiles decide what a certificate may say, issuance is a typed pipeline, keys are
 //! stored encrypted, and every certificate is recorded in the store before anyone sees it.
+pub mod crl;
 pub mod csr;
 pub mod error;
 pub mod files;

@@ -213,6 +213,8 @@ impl Profile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Profiles {
     profiles: BTreeMap<ProfileKind, Profile>,
+    /// `[crl] next_update_hours`: not a profile, but read from the same file.
+    crl_lifetime: time::Duration,
 }
 
 impl Default for Profiles {
@@ -222,6 +224,7 @@ impl Default for Profiles {
                 .into_iter()
                 .map(|kind| (kind, Profile::builtin(kind)))
                 .collect(),
+            crl_lifetime: crate::crl::DEFAULT_LIFETIME,
         }
     }
 }
@@ -232,6 +235,14 @@ struct ConfigFile {
     #[serde(default)]
     profiles: BTreeMap<String, ProfileOverride>,
     server: Option<ServerSection>,
+    crl: Option<CrlSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrlSection {
+    /// How long each CRL is good for: its nextUpdate is thisUpdate plus this.
+    next_update_hours: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -258,6 +269,17 @@ impl Profiles {
             detail: e.message().to_owned(),
         })?;
         let mut profiles = Profiles::default();
+        if let Some(crl) = &config.crl {
+            if crl.next_update_hours == 0 || crl.next_update_hours > 24 * 366 {
+                return Err(ProfileError::Invalid {
+                    detail: format!(
+                        "[crl] next_update_hours {}: expected 1 to 8784 (a year)",
+                        crl.next_update_hours
+                    ),
+                });
+            }
+            profiles.crl_lifetime = time::Duration::hours(i64::from(crl.next_update_hours));
+        }
         if let Some(server) = &config.server {
             let url = server.url.trim_end_matches('/');
             let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
@@ -311,6 +333,11 @@ impl Profiles {
             }
         }
         Ok(profiles)
+    }
+
+    /// How long a CRL is good for (`[crl] next_update_hours`, default a week).
+    pub fn crl_lifetime(&self) -> time::Duration {
+        self.crl_lifetime
     }
 
     pub fn get(&self, kind: ProfileKind) -> &Profile {

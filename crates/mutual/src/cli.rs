@@ -48,6 +48,10 @@ pub(crate) enum Command {
     List(ListArgs),
     /// Show one issued certificate by serial or SHA-256 fingerprint
     Show(ShowArgs),
+    /// Revoke an issued certificate (recorded at once; `mutual crl` publishes it)
+    Revoke(RevokeArgs),
+    /// Sign the CRLs of the root, the server CA and the client CA
+    Crl(CrlArgs),
     /// Measure this machine: how many certificates per second the CA issues, and where
     /// the time goes
     #[command(subcommand)]
@@ -321,6 +325,75 @@ pub(crate) struct ShowArgs {
     /// text (the record and the decoded certificate), json, or pem
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub(crate) format: ShowFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual revoke 74BDDD5E9058A2E7996FF6A1EEF158CD --reason keyCompromise
+  mutual revoke 74BDDD5E9058A2E7996FF6A1EEF158CD --reason keyCompromise --at 2026-11-20T09:00:00Z
+  mutual crl                                          # then publish the new CRLs")]
+pub(crate) struct RevokeArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// Serial (hex, colons optional) or SHA-256 fingerprint, as `mutual list` shows
+    #[arg(value_name = "SERIAL|FINGERPRINT")]
+    pub(crate) id: String,
+
+    /// unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
+    /// cessationOfOperation, certificateHold, privilegeWithdrawn or aACompromise
+    #[arg(long, default_value = "unspecified", value_name = "REASON")]
+    pub(crate) reason: String,
+
+    /// Since when the certificate is known or suspected to be invalid (RFC 3339; the CRL
+    /// entry's invalidityDate), e.g. when a laptop was lost; the revocation itself is dated now
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual crl                                   # all three into HOME/crl/ (root, server-ca, client-ca)
+  mutual crl --issuer client --out client-ca.crl.pem
+  mutual crl --issuer server --format der > server-ca.crl")]
+pub(crate) struct CrlArgs {
+    #[command(flatten)]
+    pub(crate) ca: CaArgs,
+
+    /// Only this CA's CRL: root (it lists revoked intermediates), server or client
+    #[arg(long, value_enum)]
+    pub(crate) issuer: Option<CrlIssuer>,
+
+    /// Write the one CRL here (atomically, replacing it) instead of standard output
+    #[arg(long, value_name = "FILE", requires = "issuer", conflicts_with = "out_dir")]
+    pub(crate) out: Option<PathBuf>,
+
+    /// Write each CRL here as root.crl.pem, server-ca.crl.pem, client-ca.crl.pem (.crl
+    /// with --format der) [default: HOME/crl when no --issuer is given]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = CrlFormat::Pem)]
+    pub(crate) format: CrlFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CrlIssuer {
+    Root,
+    Server,
+    Client,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CrlFormat {
+    Pem,
+    Der,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Command::Issue(command) => commands::issue::run(&command),
         Command::List(args) => commands::list::list(&args),
         Command::Show(args) => commands::list::show(&args),
+        Command::Revoke(args) => commands::revoke::revoke(&args),
+        Command::Crl(args) => commands::revoke::crl(&args),
         Command::Bench(command) => commands::bench::run(&command),
         Command::Sign(args) => commands::sign::run(&args),
         Command::Pkcs12(command) => commands::pkcs12::run(&command),

@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 
 pub use error::StoreError;
 pub use model::{
-    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, RevocationReason, Status,
-    StatusFilter,
+    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
+    RevokedSerial, Status, StatusFilter,
 };
 
 /// Counters of [`Store::record`]'s transactions.
@@ -98,16 +98,36 @@ impl Store {
         }
     }
 
-    /// Marks the certificate revoked at `at` for `reason` and returns the updated record.
-    /// Unknown is [`StoreError::NotFound`]; revoked before is [`StoreError::AlreadyRevoked`].
+    /// Marks the certificate revoked as `revocation` says, in one transaction with who did
+    /// it, and returns the updated record. Unknown is [`StoreError::NotFound`]; revoked
+    /// before is [`StoreError::AlreadyRevoked`].
     pub async fn revoke(
         &self,
         lookup: &Lookup,
-        at: OffsetDateTime,
-        reason: RevocationReason,
+        revocation: &Revocation,
     ) -> Result<CertificateRecord, StoreError> {
         match &self.backend {
-            Backend::Sqlite(store) => store.revoke(lookup, at, reason).await,
+            Backend::Sqlite(store) => store.revoke(lookup, revocation).await,
+        }
+    }
+
+    /// The revoked certificates of the issuing key `issuer_key_id` that have not expired by
+    /// `at`, ordered by serial: the entries of its next CRL.
+    pub async fn revoked_serials(
+        &self,
+        issuer_key_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Vec<RevokedSerial>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.revoked_serials(issuer_key_id, at).await,
+        }
+    }
+
+    /// The next CRL number for the issuing key `issuer_key_id`: 1, then one more each time,
+    /// committed before it is returned, so numbers never repeat (RFC 5280 §5.2.3).
+    pub async fn next_crl_number(&self, issuer_key_id: &str) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.next_crl_number(issuer_key_id).await,
         }
     }
 

@@ -222,6 +222,30 @@ impl FromStr for RevocationReason {
     }
 }
 
+/// A revocation as `revoke` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// When the CA revoked it (the CRL entry's revocationDate).
+    pub at: OffsetDateTime,
+    pub reason: RevocationReason,
+    /// Since when the certificate is known or suspected to be invalid, if earlier (the CRL
+    /// entry's invalidityDate), e.g. when a laptop was lost.
+    pub invalid_since: Option<OffsetDateTime>,
+    /// Who revoked it: a local user, an administrator's certificate fingerprint.
+    pub by: Option<String>,
+}
+
+/// One entry of a CRL: a revoked certificate of one issuing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedSerial {
+    /// Upper-case hex, as stored.
+    pub serial: String,
+    pub revoked_at: OffsetDateTime,
+    pub reason: RevocationReason,
+    pub invalid_since: Option<OffsetDateTime>,
+    pub not_after: OffsetDateTime,
+}
+
 /// How one certificate is named. Serials and fingerprints may be spelled in upper or lower
 /// case, with or without colons.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use self::writer::Writer;
 use super::identifier::{self, SanMatch};
 use super::model::{
-    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, RevocationReason, Status,
-    StatusFilter,
+    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
+    RevokedSerial, Status, StatusFilter,
 };
 use super::{StoreError, WriteStats};
 
@@ -230,8 +230,7 @@ impl SqliteStore {
     pub(super) async fn revoke(
         &self,
         lookup: &Lookup,
-        at: OffsetDateTime,
-        reason: RevocationReason,
+        revocation: &Revocation,
     ) -> Result<CertificateRecord, StoreError> {
         let lookup = lookup.normalised()?;
         let current = self
@@ -243,28 +242,109 @@ impl SqliteStore {
         if current.status == Status::Revoked {
             return Err(already_revoked(current));
         }
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(database("starting to revoke a certificate"))?;
         // One statement, guarded on the status, so two revocations racing cannot both win.
         let updated: Option<RawRecord> = sqlx::query_as(concat!(
             "UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 \
              WHERE id = $3 AND status = 'valid' RETURNING ",
             columns!()
         ))
-        .bind(at.unix_timestamp())
-        .bind(i64::from(reason.code()))
+        .bind(revocation.at.unix_timestamp())
+        .bind(i64::from(revocation.reason.code()))
         .bind(current.id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database("revoking a certificate"))?;
-        match updated {
-            Some(raw) => raw.decode(),
+        let Some(raw) = updated else {
+            drop(tx);
             // Another revocation got there between the lookup and the update.
-            None => match self.find_by_id(current.id).await? {
+            return match self.find_by_id(current.id).await? {
                 Some(record) => Err(already_revoked(record)),
                 None => Err(StoreError::NotFound {
                     lookup: lookup.to_string(),
                 }),
-            },
-        }
+            };
+        };
+        sqlx::query(
+            "INSERT INTO revocations (certificate_id, revoked_by, invalidity_date) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(current.id)
+        .bind(revocation.by.as_deref())
+        .bind(revocation.invalid_since.map(OffsetDateTime::unix_timestamp))
+        .execute(&mut *tx)
+        .await
+        .map_err(database("recording who revoked a certificate"))?;
+        tx.commit()
+            .await
+            .map_err(database("committing a revocation"))?;
+        raw.decode()
+    }
+
+    pub(super) async fn revoked_serials(
+        &self,
+        issuer_key_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Vec<RevokedSerial>, StoreError> {
+        let issuer_key_id = identifier::key_id(issuer_key_id)?;
+        let rows: Vec<(i64, String, i64, i64, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT c.id, c.serial, c.revoked_at, c.revocation_reason, r.invalidity_date, \
+             c.not_after FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id \
+             WHERE c.issuer_key_id = $1 AND c.status = 'revoked' AND c.not_after >= $2 \
+             ORDER BY c.serial",
+        )
+        .bind(&issuer_key_id)
+        .bind(at.unix_timestamp())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database("listing revoked certificates"))?;
+        rows.into_iter()
+            .map(
+                |(id, serial, revoked_at, reason, invalid_since, not_after)| {
+                    let corrupt =
+                        |column, found: String| StoreError::CorruptRow { id, column, found };
+                    let time = |column, seconds: i64| {
+                        OffsetDateTime::from_unix_timestamp(seconds)
+                            .map_err(|_| corrupt(column, seconds.to_string()))
+                    };
+                    Ok(RevokedSerial {
+                        serial,
+                        revoked_at: time("revoked_at", revoked_at)?,
+                        reason: u8::try_from(reason)
+                            .ok()
+                            .and_then(RevocationReason::from_code)
+                            .ok_or_else(|| corrupt("revocation_reason", reason.to_string()))?,
+                        invalid_since: invalid_since
+                            .map(|seconds| time("invalidity_date", seconds))
+                            .transpose()?,
+                        not_after: time("not_after", not_after)?,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub(super) async fn next_crl_number(&self, issuer_key_id: &str) -> Result<u64, StoreError> {
+        let issuer_key_id = identifier::key_id(issuer_key_id)?;
+        // One statement: two CRLs made at once still get different numbers.
+        let number: i64 = sqlx::query_scalar(
+            "INSERT INTO crl_numbers (issuer_key_id, last_number) VALUES ($1, 1) \
+             ON CONFLICT (issuer_key_id) DO UPDATE SET last_number = last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(&issuer_key_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database("taking the next CRL number"))?;
+        u64::try_from(number).map_err(|_| StoreError::CorruptRow {
+            id: 0,
+            column: "crl_numbers.last_number",
+            found: number.to_string(),
+        })
     }
 
     async fn find_by_id(&self, id: i64) -> Result<Option<CertificateRecord>, StoreError> {

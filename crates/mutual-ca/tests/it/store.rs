@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use mutual_ca::store::{
-    CertificateRecord, Cursor, Lookup, NewCertificate, Query, RevocationReason, Status,
+    CertificateRecord, Cursor, Lookup, NewCertificate, Query, Revocation, RevocationReason, Status,
     StatusFilter, Store, StoreError,
 };
 use time::{Duration, OffsetDateTime};
@@ -245,8 +245,7 @@ async fn inventory(store: &Store) {
     store
         .revoke(
             &Lookup::Serial("E0".into()),
-            at(NOW - DAY),
-            RevocationReason::KeyCompromise,
+            &revocation(at(NOW - DAY), RevocationReason::KeyCompromise),
         )
         .await
         .unwrap();
@@ -382,8 +381,7 @@ async fn revoke_marks_once_and_list_sees_it() {
     let revoked = store
         .revoke(
             &Lookup::Fingerprint(issued.fingerprint_sha256.to_lowercase()),
-            at(NOW),
-            RevocationReason::Superseded,
+            &revocation(at(NOW), RevocationReason::Superseded),
         )
         .await
         .unwrap();
@@ -412,8 +410,7 @@ async fn revoke_marks_once_and_list_sees_it() {
     let err = store
         .revoke(
             &Lookup::Serial("C0FFEE".into()),
-            at(NOW + DAY),
-            RevocationReason::KeyCompromise,
+            &revocation(at(NOW + DAY), RevocationReason::KeyCompromise),
         )
         .await
         .unwrap_err();
@@ -427,8 +424,7 @@ async fn revoke_marks_once_and_list_sees_it() {
     let err = store
         .revoke(
             &Lookup::Serial("0BAD".into()),
-            at(NOW),
-            RevocationReason::Unspecified,
+            &revocation(at(NOW), RevocationReason::Unspecified),
         )
         .await
         .unwrap_err();
@@ -561,7 +557,7 @@ async fn two_handles_record_concurrently() {
     let revoked = tokio::spawn(async move {
         let lookup = Lookup::Serial("0227".into());
         store
-            .revoke(&lookup, now(), RevocationReason::Superseded)
+            .revoke(&lookup, &revocation(now(), RevocationReason::Superseded))
             .await?;
         store.find(&lookup).await
     });
@@ -770,5 +766,15 @@ async fn concurrent_first_opens_of_a_new_store_all_succeed() {
         for open in opens.collect::<Vec<_>>() {
             open.await.unwrap().unwrap().close().await;
         }
+    }
+}
+
+/// A revocation by a test user, without an invalidity date.
+fn revocation(at: OffsetDateTime, reason: RevocationReason) -> Revocation {
+    Revocation {
+        at,
+        reason,
+        invalid_since: None,
+        by: Some("test".to_owned()),
     }
 }

@@ -51,7 +51,7 @@ impl<'a> RecordView<'a> {
     }
 }
 
-fn open_store(home: &Home) -> anyhow::Result<Store> {
+pub(crate) fn open_store(home: &Home) -> anyhow::Result<Store> {
     if !home.is_initialised() {
         return Err(BadInput(format!(
             "no CA in `{}`: run `mutual init` first (or pass --home / set MUTUAL_HOME)",

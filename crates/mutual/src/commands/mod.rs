@@ -4,6 +4,7 @@ pub(crate) mod inspect;
 pub(crate) mod issue;
 pub(crate) mod list;
 pub(crate) mod pkcs12;
+pub(crate) mod revoke;
 pub(crate) mod sign;
 pub(crate) mod verify;
 

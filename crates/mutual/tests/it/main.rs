@@ -15,6 +15,7 @@ mod pkcs12;
 mod pkcs12_export;
 mod real_world;
 mod requests_and_crls;
+mod revocation;
 mod verify;
 mod verify_matrix;
 

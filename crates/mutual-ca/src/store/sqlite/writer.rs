@@ -335,8 +335,10 @@ async fn record_rows(
             bind_certificate(&mut values, row);
         });
         insert.push(" RETURNING id");
-        let attempt: Result<i64, sqlx::Error> =
-            insert.build_query_scalar().fetch_one(&mut *connection).await;
+        let attempt: Result<i64, sqlx::Error> = insert
+            .build_query_scalar()
+            .fetch_one(&mut *connection)
+            .await;
         *outcome = Some(match attempt {
             Ok(id) => Ok(id),
             Err(source) => match row.refused(source) {
@@ -389,7 +391,9 @@ async fn record_rows(
             .build()
             .execute(&mut *connection)
             .await
-            .map_err(database("recording the SANs of certificates and committing"))?;
+            .map_err(database(
+                "recording the SANs of certificates and committing",
+            ))?;
     }
     Ok((outcomes, recorded))
 }
