@@ -33,6 +33,9 @@ fn bits(list: &[KeyUsageBit]) -> String {
         .join(", ")
 }
 
+/// On a CA the EKU limits what it may vouch for, not how its own key is used, so these
+/// three apply to leaves.
+///
 /// RFC 5280 §4.2.1.12: "id-kp-serverAuth ... Key usage bits that may be consistent:
 /// digitalSignature, keyEncipherment or keyAgreement", and "the certificate MUST only be
 /// used for a purpose consistent with both extensions".
@@ -43,7 +46,8 @@ pub(crate) const SERVER_AUTH_KEY_USAGE: Lint<Claims> = Lint {
         Source::Rfc5280,
         "§4.2.1.12",
         "serverAuth with a keyUsage that has none of digitalSignature, keyEncipherment, keyAgreement",
-    ),
+    )
+    .scope(LEAF),
     check: |c| {
         usage_consistent(
             c,
@@ -67,7 +71,8 @@ pub(crate) const CLIENT_AUTH_KEY_USAGE: Lint<Claims> = Lint {
         Source::Rfc5280,
         "§4.2.1.12",
         "clientAuth with a keyUsage that has neither digitalSignature nor keyAgreement",
-    ),
+    )
+    .scope(LEAF),
     check: |c| {
         usage_consistent(
             c,
@@ -87,7 +92,8 @@ pub(crate) const OCSP_SIGNING_KEY_USAGE: Lint<Claims> = Lint {
         Source::Rfc5280,
         "§4.2.1.12",
         "OCSPSigning with a keyUsage that has neither digitalSignature nor nonRepudiation",
-    ),
+    )
+    .scope(LEAF),
     check: |c| {
         usage_consistent(
             c,
