@@ -69,3 +69,16 @@ pub(crate) fn password(file: Option<&Path>, env: Option<&str>) -> Result<Option<
     }
     Ok(None)
 }
+
+/// `--at TIME` (RFC 3339) or, without it, now.
+pub(crate) fn at_or_now(at: Option<&str>) -> Result<time::OffsetDateTime, BadInput> {
+    match at {
+        Some(at) => time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| {
+                BadInput(format!(
+                    "--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}"
+                ))
+            }),
+        None => Ok(time::OffsetDateTime::now_utc()),
+    }
+}

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use mutual_x509::{DecodeOptions, DistinguishedName, Object, pem, text};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::cli::{Format, InspectArgs};
 use crate::exit::{BadInput, ExitStatus};
@@ -41,15 +40,7 @@ struct Endpoint {
 }
 
 pub(crate) fn run(args: &InspectArgs) -> anyhow::Result<ExitStatus> {
-    let now = match &args.at {
-        Some(at) => OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| {
-                BadInput(format!(
-                    "--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}"
-                ))
-            })?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = input::at_or_now(args.at.as_deref())?;
     let password = input::password(args.password_file.as_deref(), args.password_env.as_deref())?;
     let options = DecodeOptions { now, password };
 

@@ -42,12 +42,7 @@ pub(crate) fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitStatus> {
         .at
         .as_deref()
         .map(|at| {
-            let time = OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| {
-                    BadInput(format!(
-                        "--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}"
-                    ))
-                })?;
+            let time = crate::input::at_or_now(Some(at))?;
             if time > now {
                 return Err(BadInput(format!(
                     "--at `{at}` is in the future: it says since when the certificate has been invalid"

@@ -20,15 +20,7 @@ const SYSTEM_ROOTS: [&str; 3] = [
 ];
 
 pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let at = match &args.at {
-        Some(at) => OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| {
-                BadInput(format!(
-                    "--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}"
-                ))
-            })?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let at = input::at_or_now(args.at.as_deref())?;
     let password = input::password(args.password_file.as_deref(), args.password_env.as_deref())?;
     let options = DecodeOptions { now: at, password };
     let policy = policy(args, at)?;
