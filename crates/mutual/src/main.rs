@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Lint(args) => commands::lint::run(&args),
         Command::Init(args) => commands::init::run(&args),
         Command::Issue(command) => commands::issue::run(&command),
         Command::List(args) => commands::list::list(&args),

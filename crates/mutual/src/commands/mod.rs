@@ -2,6 +2,7 @@ pub(crate) mod bench;
 pub(crate) mod init;
 pub(crate) mod inspect;
 pub(crate) mod issue;
+pub(crate) mod lint;
 pub(crate) mod list;
 pub(crate) mod pkcs12;
 pub(crate) mod revoke;

@@ -11,6 +11,7 @@ mod endpoint;
 mod formats;
 mod full_disk;
 mod keys;
+mod lint;
 mod pkcs12;
 mod pkcs12_export;
 mod real_world;
