@@ -314,7 +314,7 @@ pub struct RawTime {
 /// A certificate, with everything its lints need.
 #[derive(Debug, Clone)]
 pub struct Cert {
-    pub decoded: Certificate,
+    pub validity: mutual_x509::Validity,
     pub claims: Claims,
     pub key: Key,
     pub signature: SignatureAlgorithm,
@@ -494,12 +494,12 @@ impl Cert {
                 .iter()
                 .any(|t| matches!(t.tag, 0x81 | 0x82 | 0xa1 | 0xa2)),
             has_extensions_field: rest.iter().any(|t| t.tag == 0xa3),
-            decoded: decoded.clone(),
+            validity: decoded.validity.clone(),
         })
     }
 
     pub fn not_before(&self) -> OffsetDateTime {
-        self.decoded.validity.not_before
+        self.validity.not_before
     }
 }
 

@@ -727,9 +727,9 @@ pub(crate) fn failing() -> Vec<(&'static str, Fixture)> {
         }),
     );
     cases.push((
-        "e_server_eku_missing",
+        "e_server_eku_without_server_auth",
         Fixture {
-            name: "e_server_eku_missing",
+            name: "e_server_eku_without_server_auth",
             der: server(|p| p.extended_key_usages.clear()),
             profile: Some(Profile::Server),
         },

@@ -139,21 +139,31 @@ pub(crate) const CRL_DP_NOT_HTTP: Lint<Claims> = Lint {
     },
 };
 
-/// §7.1.2.7.10: extKeyUsage MUST be present in a subscriber certificate.
+/// §7.1.2.7.10: extKeyUsage MUST be present in a subscriber certificate, and
+/// id-kp-serverAuth MUST be among its purposes.
 pub(crate) const EKU_MISSING: Lint<Claims> = Lint {
     meta: Meta::new(
-        "e_server_eku_missing",
+        "e_server_eku_without_server_auth",
         Error,
         Source::CabfBr,
         "§7.1.2.7.10",
-        "a server certificate without extendedKeyUsage",
+        "a server certificate whose extendedKeyUsage is absent or lacks serverAuth",
     )
     .scope(SERVER),
     check: |c| {
         if c.request {
             return Outcome::NotApplicable;
         }
-        Outcome::fail_if(!c.has(oids::EKU), || "no extendedKeyUsage".to_owned())
+        Outcome::fail_if(!c.has_eku(oids::EKU_SERVER_AUTH), || match c.eku() {
+            None => "no extendedKeyUsage".to_owned(),
+            Some(list) => format!(
+                "EKU lists {}",
+                list.iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
     },
 };
 

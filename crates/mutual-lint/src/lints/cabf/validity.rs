@@ -11,7 +11,7 @@ use crate::subject::Cert;
 /// Certificate is issued until the Expiry Date" — notBefore through notAfter inclusive, so
 /// one second more than their difference.
 fn too_long(c: &Cert, days: i64) -> Outcome {
-    let v = &c.decoded.validity;
+    let v = &c.validity;
     let seconds = (v.not_after - v.not_before).whole_seconds() + 1;
     Outcome::fail_if(seconds > days * 86_400, || {
         format!(

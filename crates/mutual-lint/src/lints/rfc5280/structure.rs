@@ -120,8 +120,8 @@ pub(crate) const VALIDITY_TIME_TYPE: Lint<Cert> = Lint {
     check: |c| {
         let mut wrong = Vec::new();
         for (name, raw, at) in [
-            ("notBefore", &c.not_before, c.decoded.validity.not_before),
-            ("notAfter", &c.not_after, c.decoded.validity.not_after),
+            ("notBefore", &c.not_before, c.validity.not_before),
+            ("notAfter", &c.not_after, c.validity.not_after),
         ] {
             let want = if at.year() >= 2050 {
                 der::GENERALIZED_TIME
@@ -200,7 +200,7 @@ pub(crate) const VALIDITY_INVERTED: Lint<Cert> = Lint {
         "notAfter is earlier than notBefore",
     ),
     check: |c| {
-        let v = &c.decoded.validity;
+        let v = &c.validity;
         Outcome::fail_if(v.not_after < v.not_before, || {
             format!(
                 "notBefore {} > notAfter {}",
@@ -240,7 +240,7 @@ pub(crate) const SUBJECT_EMPTY_WITHOUT_SAN: Lint<Cert> = Lint {
         "the subject is empty and there is no subjectAltName",
     ),
     check: |c| {
-        if !c.decoded.subject.is_empty() {
+        if !c.claims.subject.is_empty() {
             return Outcome::NotApplicable;
         }
         Outcome::fail_if(!c.claims.has(crate::oids::SAN), || {
