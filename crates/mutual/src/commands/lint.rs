@@ -11,7 +11,6 @@ use anstyle::{AnsiColor, Style};
 use anyhow::Context;
 use mutual_lint::{Options, Profile, Report, Status, TrustMode};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::cli::{LintArgs, LintProfileArg, MinSeverity, ReportFormat, TrustArg};
 use crate::exit::{BadInput, ExitStatus};
@@ -95,15 +94,7 @@ pub(crate) fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     if args.list {
         return list(args.format);
     }
-    let now = match &args.at {
-        Some(at) => OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| {
-                BadInput(format!(
-                    "--at `{at}`: expected an RFC 3339 time such as 2026-02-02T00:00:00Z; {e}"
-                ))
-            })?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = input::at_or_now(args.at.as_deref())?;
     let options = Options {
         profile: match args.profile {
             LintProfileArg::Auto => None,
