@@ -374,7 +374,12 @@ pub(crate) struct CrlArgs {
     pub(crate) issuer: Option<CrlIssuer>,
 
     /// Write the one CRL here (atomically, replacing it) instead of standard output
-    #[arg(long, value_name = "FILE", requires = "issuer", conflicts_with = "out_dir")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "issuer",
+        conflicts_with = "out_dir"
+    )]
     pub(crate) out: Option<PathBuf>,
 
     /// Write each CRL here as root.crl.pem, server-ca.crl.pem, client-ca.crl.pem (.crl
