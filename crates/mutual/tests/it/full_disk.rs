@@ -72,10 +72,31 @@ fn assert_clear_failure(what: &str, rc: &str, stderr: &str) {
 #[test]
 fn init_on_a_full_disk_leaves_no_ca_behind_and_can_be_retried() {
     let ns = Namespace::new();
-    // Sizes from one page up to past what a CA needs (about 200 KiB, most of it SQLite's
-    // WAL), so the disk fills at every step: opening the store, committing the records,
-    // and each staged key and certificate.
-    let sizes: Vec<u32> = (1..=56).map(|pages| pages * 4).step_by(2).collect();
+    // How much a CA needs (about 200 KiB today, most of it SQLite's WAL) is found first, so
+    // the sweep follows the schema as it grows.
+    ns.run(
+        "for s in $(seq 32 16 8192); do\n\
+           D=$T/probe-$s; mkdir $D; mount -t tmpfs -o size=${s}k tmpfs $D\n\
+           if $MUTUAL init --home $D/home --passphrase-file $PASS >/dev/null 2>&1; then\n\
+             echo $s >$T/enough; break\n\
+           fi\n\
+           umount $D\n\
+         done\n",
+    );
+    let enough: u32 = ns.read("enough").trim().parse().unwrap();
+    // Coarse steps up to there, then every page of the last 64 KiB, where the staged keys
+    // and certificates are written: the disk fills at every step — opening the store,
+    // committing the records, each staged file — and past it.
+    let mut sizes: Vec<u32> = (1..)
+        .map(|i| i * 24)
+        .take_while(|s| *s + 64 < enough)
+        .collect();
+    sizes.extend(
+        (enough.saturating_sub(64)..=enough + 8)
+            .step_by(4)
+            .filter(|s| *s > 0),
+    );
+    sizes.dedup();
     let mut script = String::new();
     for size in &sizes {
         script.push_str(&format!(
