@@ -175,6 +175,10 @@ pub struct IssuingCa {
     /// The CA certificate parsed once into what rcgen signs with (its name, key usages and
     /// key identifier) and the key: re-parsing it for every certificate cost 3.3 µs each.
     issuer: rcgen::Issuer<'static, KeyPair>,
+    /// The same CA with a throwaway key of the same kind: every certificate is first
+    /// signed with it and linted, and only signed for real when it passes (as Let's
+    /// Encrypt's Boulder does), so the CA's key never signs a broken certificate.
+    rehearsal: rcgen::Issuer<'static, KeyPair>,
     /// Hex of its subject key identifier: the store's issuer id.
     pub key_id: String,
     /// RFC 4514.
@@ -218,6 +222,11 @@ impl IssuingCa {
                 cert.subject.rfc4514
             )));
         }
+        let throwaway = throwaway_key(&cert)
+            .generate()
+            .map_err(|e| bad(format!("rehearsal key: {e}")))?;
+        let rehearsal = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), throwaway)
+            .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
         let issuer = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), key)
             .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
         let mut key_id = String::new();
@@ -245,6 +254,7 @@ impl IssuingCa {
         Ok(IssuingCa {
             certificate_pem: certificate_pem.to_owned(),
             issuer,
+            rehearsal,
             key_id,
             not_after: cert.validity.not_after,
             subject: cert.subject.rfc4514,
@@ -492,7 +502,16 @@ pub async fn issue(
     let mut params = plan.params;
     for _ in 0..3 {
         params.serial_number = Some(random_serial()?);
-        let (pem, decoded) = sign_checked(&params, &plan.profile, subject_key, &ca.issuer, now)?;
+        // Rehearse with the throwaway key: the to-be-signed certificate is decoded, checked
+        // against the profile and linted; only then does the CA's own key sign it. The
+        // TBS is the same, so the rehearsal's decoding stands for the real certificate.
+        let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &ca.rehearsal, now)?;
+        lint_gate(&decoded)?;
+        let certificate = params
+            .signed_by(subject_key, &ca.issuer)
+            .map_err(|e| IssueError::Sign { source: e })?;
+        let pem = certificate.pem();
+        let fingerprint = mutual_x509::Fingerprints::of(certificate.der());
         let new = NewCertificate {
             serial: decoded.serial.clone(),
             issuer_key_id: ca.key_id.clone(),
@@ -503,7 +522,7 @@ pub async fn issue(
             not_after: decoded.validity.not_after,
             profile: plan.profile.kind.to_string(),
             requester: plan.requester.clone(),
-            fingerprint_sha256: decoded.fingerprints.sha256.clone(),
+            fingerprint_sha256: fingerprint.sha256,
             pem: pem.clone(),
         };
         match store.record(&new).await {
@@ -575,7 +594,49 @@ pub fn preview(
     let mut params = plan.params.clone();
     params.serial_number = Some(random_serial()?);
     let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &issuer, now)?;
+    lint_gate(&decoded)?;
     Ok(decoded)
+}
+
+/// The lints (mutual-lint, private trust: this is a private CA) must find no error; the
+/// refusal names each one.
+fn lint_gate(decoded: &mutual_x509::Certificate) -> Result<(), IssueError> {
+    let options = mutual_lint::Options {
+        profile: None,
+        trust: mutual_lint::TrustMode::Private,
+        now: decoded.validity.not_before,
+    };
+    let report =
+        mutual_lint::lint_certificate(decoded, &options).map_err(|e| IssueError::Construction {
+            detail: format!("the certificate could not be linted: {e}"),
+        })?;
+    let errors: Vec<String> = report
+        .findings()
+        .filter(|r| r.status.severity() == Some(Severity::Error))
+        .map(|r| match &r.details {
+            Some(details) => format!("{} ({details})", r.code),
+            None => r.code.to_owned(),
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(IssueError::Linted { lints: errors })
+    }
+}
+
+/// A key of the kind the CA certificate has, for rehearsals: the signature algorithm, and
+/// so the TBS, is the same. Any RSA size gives the same algorithm; 2048 is the quickest.
+fn throwaway_key(ca: &mutual_x509::Certificate) -> KeyType {
+    match (
+        ca.public_key.algorithm.as_str(),
+        ca.public_key.curve.as_deref(),
+    ) {
+        ("EC", Some("P-384")) => KeyType::EcP384,
+        ("EC", _) => KeyType::EcP256,
+        ("Ed25519", _) => KeyType::Ed25519,
+        _ => KeyType::Rsa2048,
+    }
 }
 
 /// The certificate must decode as the profile's purpose, with no error-level finding:
@@ -635,6 +696,8 @@ pub enum IssueError {
     },
     #[error("issuance check failed: {detail}")]
     Construction { detail: String },
+    #[error("refused by the pre-issuance lints: {}", lints.join(", "))]
+    Linted { lints: Vec<String> },
     #[error("recording the certificate failed; it was not issued")]
     Store {
         #[source]
@@ -658,6 +721,7 @@ impl IssueError {
             IssueError::BadCa { .. } => "bad_ca",
             IssueError::Sign { .. } => "sign_failed",
             IssueError::Construction { .. } => "construction_check_failed",
+            IssueError::Linted { .. } => "lint_refused",
             IssueError::Store { .. } => "store_failed",
             IssueError::Random => "random_failed",
             IssueError::SerialCollisions => "serial_collisions",

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 pub(crate) enum ExitStatus {
     Success,
     /// The command worked and its answer is "no" (invalid chain, lint errors...).
-    #[allow(dead_code)] // the judging verbs (verify, lint, probe) return it
     Negative,
     /// The user's input could not be used.
     BadInput,
@@ -30,3 +29,10 @@ impl From<ExitStatus> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct BadInput(pub(crate) String);
+
+/// A policy refusal: the CA will not do it, for these reasons (one line each, exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {}", reasons.iter().map(|(code, reason)| format!("[{code}] {reason}")).collect::<Vec<_>>().join("; "))]
+pub(crate) struct Refusal {
+    pub(crate) reasons: Vec<(&'static str, String)>,
+}

@@ -31,6 +31,12 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(error) => {
+            if let Some(refusal) = error.downcast_ref::<exit::Refusal>() {
+                for (code, reason) in &refusal.reasons {
+                    eprintln!("mutual: refused [{code}]: {reason}");
+                }
+                return ExitStatus::Negative.into();
+            }
             eprintln!("mutual: {error:#}");
             if error.downcast_ref::<BadInput>().is_some() {
                 ExitStatus::BadInput.into()

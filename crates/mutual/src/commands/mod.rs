@@ -59,9 +59,23 @@ pub(crate) fn ca_error(error: mutual_ca::error::CaError) -> anyhow::Error {
     }
 }
 
-/// An issuance failure as the binary reports it: exit 2 when the disk is full (the user
-/// can fix that), 3 otherwise.
+/// An issuance failure as the binary reports it: a lint refusal is exit 1 (one line per
+/// lint), a full disk exit 2 (the user can fix that), anything else 3.
 pub(crate) fn issue_error(error: &mutual_ca::issuance::IssueError) -> anyhow::Error {
+    if let mutual_ca::issuance::IssueError::Linted { lints } = error {
+        return crate::exit::Refusal {
+            reasons: lints
+                .iter()
+                .map(|lint| {
+                    (
+                        "lint_refused",
+                        format!("the certificate would break lint {lint}; nothing was signed or recorded"),
+                    )
+                })
+                .collect(),
+        }
+        .into();
+    }
     let text = with_causes(error);
     if error.is_out_of_space() {
         BadInput(text).into()

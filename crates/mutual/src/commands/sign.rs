@@ -71,7 +71,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
             Err(refusals) => return refused(&refusals),
         };
         let certificate = preview(&plan, &from_csr.public_key, &ca_pem, now)
-            .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+            .map_err(|e| crate::commands::issue_error(&e))?;
         println!(
             "Dry run: this is the certificate the CSR would get; nothing was signed or recorded."
         );

@@ -959,3 +959,79 @@ fn server_url_puts_aia_and_crl_distribution_points_in_certificates() {
     );
     assert!(crate::extension(&decoded, "authority_info_access").is_some());
 }
+
+/// Every certificate is rehearsed with a throwaway key and linted (mutual-lint, private
+/// trust) before the CA's key signs it: what the profile lets through but the lints call
+/// broken is refused — exit 1, one line per lint — and nothing is signed, written or
+/// recorded. `sign` and `sign --dry-run` refuse the same way.
+#[test]
+fn pre_issuance_lints_refuse_what_the_profile_lets_through() {
+    let ca = Ca::init(&[]);
+    let out = ca.out();
+    let count = || {
+        let output = mutual()
+            .args(["list", "--format", "json", "--home"])
+            .arg(ca.home())
+            .output()
+            .unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        list["certificates"].as_array().unwrap().len()
+    };
+    let before = count();
+    for (args, lint) in [
+        (
+            vec!["issue", "client", "erin", "--email", "not an email"],
+            "e_san_rfc822_name_bad_syntax",
+        ),
+        (
+            vec!["issue", "client", "frank", "--uri", "relative/path"],
+            "e_san_uri_not_absolute",
+        ),
+    ] {
+        let output = ca.run(&args, &["--out-dir", out.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("refused [lint_refused]") && stderr.contains(lint),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "files were written"
+    );
+    assert_eq!(count(), before, "a refused certificate was recorded");
+
+    // A CSR from openssl asking for the same: refused by `sign`, and by its dry run.
+    let key = ca.path("g.key");
+    let csr = ca.path("g.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-subj",
+        "/CN=gina",
+        "-addext",
+        "subjectAltName=URI:relative/path",
+        "-out",
+        csr.to_str().unwrap(),
+    ]);
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let output = ca.run(
+            &["sign", csr.to_str().unwrap(), "--profile", "client"],
+            extra,
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(stderr.contains("e_san_uri_not_absolute"), "{stderr}");
+    }
+    assert_eq!(count(), before);
+}
