@@ -408,6 +408,16 @@ pub fn plan(
             (CA_ISSUERS_METHOD, format!("{base}/ca/{stem}.crt")),
         ]));
     }
+    if kind == ProfileKind::OcspSigner {
+        // id-pkix-ocsp-nocheck, NULL (RFC 6960 §4.2.2.2.1): relying parties need not ask
+        // about the responder's own status, which would go round in circles.
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 48, 1, 5],
+                vec![0x05, 0x00],
+            ));
+    }
     Ok(Plan {
         params,
         profile: profile.clone(),

@@ -9,6 +9,7 @@ pub mod home;
 pub mod init;
 pub mod issuance;
 pub mod key;
+pub mod ocsp;
 pub mod passphrase;
 pub mod pkcs12;
 pub mod profile;

@@ -1,0 +1,343 @@
+//! The OCSP responder (RFC 6960) for one CA: answers "good", "revoked" (time, reason) or
+//! "unknown" about the certificates the store says that CA issued, signed by a delegated
+//! responder certificate (EKU OCSPSigning, id-pkix-ocsp-nocheck) that the CA issued.
+//!
+//! Answers to requests without a nonce are pre-signed and cached until shortly before
+//! their nextUpdate, so such a request costs a store lookup, not a signature; a request
+//! with a nonce gets a fresh signature with the nonce echoed. A request that does not
+//! parse gets `malformedRequest`; one about another CA, `unauthorized`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_lc_rs::digest;
+use der_07::asn1::{BitString, GeneralizedTime, Null, ObjectIdentifier, OctetString};
+use der_07::{Decode, Encode};
+use rcgen::{KeyPair, SigningKey};
+use time::{Duration, OffsetDateTime};
+use x509_cert_02::Certificate as Cert;
+use x509_cert_02::ext::pkix::CrlReason;
+use x509_cert_02::spki::AlgorithmIdentifierOwned;
+use x509_ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse,
+    OcspResponseStatus, ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse,
+    Version,
+};
+
+use crate::store::{Lookup, RevocationReason, Status, Store};
+
+const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
+const BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+/// More than this in one request is not a relying party's question.
+const MAX_QUESTIONS: usize = 16;
+/// A cached answer is re-signed once this much of its life is left.
+const REFRESH_MARGIN: Duration = Duration::minutes(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResponderError {
+    #[error("the {what} certificate does not decode: {detail}")]
+    Certificate { what: &'static str, detail: String },
+    #[error("the responder key's algorithm is not one OCSP responses are signed with here")]
+    Algorithm,
+}
+
+/// What the store says about one certificate, as the cache remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Good,
+    Revoked {
+        at: OffsetDateTime,
+        reason: RevocationReason,
+    },
+    Unknown,
+}
+
+struct Cached {
+    known: Known,
+    next_update: OffsetDateTime,
+    response: Vec<u8>,
+}
+
+/// Answers OCSP requests about the certificates one CA issued.
+pub struct Responder {
+    /// The store's issuer id of the CA (hex of its subject key identifier).
+    ca_key_id: String,
+    /// SHA-1 and SHA-256 of the CA's name and key, as CertIDs carry them.
+    ca_hashes: [(ObjectIdentifier, Vec<u8>, Vec<u8>); 2],
+    signer: Cert,
+    signer_key: KeyPair,
+    signer_key_hash: Vec<u8>,
+    algorithm: AlgorithmIdentifierOwned,
+    lifetime: Duration,
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+impl Responder {
+    /// A responder for the CA whose certificate is `ca_der` (store issuer id `ca_key_id`),
+    /// signing with `signer_key` and presenting `signer_der`, a certificate that CA issued
+    /// with EKU OCSPSigning; answers are good for `lifetime`.
+    pub fn new(
+        ca_der: &[u8],
+        ca_key_id: &str,
+        signer_der: &[u8],
+        signer_key: KeyPair,
+        lifetime: Duration,
+    ) -> Result<Self, ResponderError> {
+        let ca = Cert::from_der(ca_der).map_err(|e| ResponderError::Certificate {
+            what: "CA",
+            detail: e.to_string(),
+        })?;
+        let signer = Cert::from_der(signer_der).map_err(|e| ResponderError::Certificate {
+            what: "OCSP signer",
+            detail: e.to_string(),
+        })?;
+        let name =
+            ca.tbs_certificate
+                .subject
+                .to_der()
+                .map_err(|e| ResponderError::Certificate {
+                    what: "CA",
+                    detail: e.to_string(),
+                })?;
+        let key = ca
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        let hash = |algorithm: &'static digest::Algorithm, bytes: &[u8]| {
+            digest::digest(algorithm, bytes).as_ref().to_vec()
+        };
+        let ca_hashes = [
+            (
+                SHA1,
+                hash(&digest::SHA1_FOR_LEGACY_USE_ONLY, &name),
+                hash(&digest::SHA1_FOR_LEGACY_USE_ONLY, &key),
+            ),
+            (
+                SHA256,
+                hash(&digest::SHA256, &name),
+                hash(&digest::SHA256, &key),
+            ),
+        ];
+        let signer_key_hash = hash(
+            &digest::SHA1_FOR_LEGACY_USE_ONLY,
+            signer
+                .tbs_certificate
+                .subject_public_key_info
+                .subject_public_key
+                .raw_bytes(),
+        );
+        let algorithm = signature_algorithm(&signer_key)?;
+        Ok(Self {
+            ca_key_id: ca_key_id.replace(':', "").to_uppercase(),
+            ca_hashes,
+            signer,
+            signer_key,
+            signer_key_hash,
+            algorithm,
+            lifetime,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The DER OCSPResponse to `request` at `now`: never an error, since a relying party
+    /// must always get an OCSP answer (`malformedRequest`, `unauthorized`, `internalError`
+    /// when nothing better can be said).
+    pub async fn respond(&self, request: &[u8], store: &Store, now: OffsetDateTime) -> Vec<u8> {
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        let Ok(request) = OcspRequest::from_der(request) else {
+            return status_only(OcspResponseStatus::MalformedRequest);
+        };
+        let questions = &request.tbs_request.request_list;
+        if questions.is_empty() || questions.len() > MAX_QUESTIONS {
+            return status_only(OcspResponseStatus::MalformedRequest);
+        }
+        let nonce = request
+            .tbs_request
+            .request_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == NONCE)
+            .cloned();
+
+        let mut answers = Vec::with_capacity(questions.len());
+        for question in questions {
+            if !self.speaks_for(&question.req_cert) {
+                return status_only(OcspResponseStatus::Unauthorized);
+            }
+            let serial = hex_upper(question.req_cert.serial_number.as_bytes());
+            let lookup = Lookup::IssuerSerial {
+                issuer_key_id: self.ca_key_id.clone(),
+                serial: serial.clone(),
+            };
+            let known = match store.find(&lookup).await {
+                Ok(Some(record)) => {
+                    match (record.status, record.revoked_at, record.revocation_reason) {
+                        (Status::Revoked, Some(at), Some(reason)) => Known::Revoked { at, reason },
+                        _ => Known::Good,
+                    }
+                }
+                Ok(None) => Known::Unknown,
+                Err(_) => return status_only(OcspResponseStatus::TryLater),
+            };
+            // Keyed by the CertID's hash algorithm too: the answer echoes the CertID as asked.
+            let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
+            answers.push((question.req_cert.clone(), key, known));
+        }
+
+        // The common case, one question and no nonce, comes from the cache.
+        if let ([(_, serial, known)], None) = (answers.as_slice(), &nonce)
+            && let Some(cached) = self.cached(serial, *known, now)
+        {
+            return cached;
+        }
+        let next_update = now + self.lifetime;
+        let cacheable = nonce.is_none();
+        let response = match self.sign(&answers, nonce, now, next_update) {
+            Some(response) => response,
+            None => return status_only(OcspResponseStatus::InternalError),
+        };
+        if let ([(_, serial, known)], true) = (answers.as_slice(), cacheable)
+            && let Ok(mut cache) = self.cache.lock()
+        {
+            cache.insert(
+                serial.clone(),
+                Cached {
+                    known: *known,
+                    next_update,
+                    response: response.clone(),
+                },
+            );
+        }
+        response
+    }
+
+    fn cached(&self, serial: &str, known: Known, now: OffsetDateTime) -> Option<Vec<u8>> {
+        let cache = self.cache.lock().ok()?;
+        let cached = cache.get(serial)?;
+        // A status that changed since (a revocation) or an answer near its end is re-signed.
+        (cached.known == known && now + REFRESH_MARGIN < cached.next_update)
+            .then(|| cached.response.clone())
+    }
+
+    fn speaks_for(&self, cert_id: &CertId) -> bool {
+        self.ca_hashes.iter().any(|(algorithm, name, key)| {
+            cert_id.hash_algorithm.oid == *algorithm
+                && cert_id.issuer_name_hash.as_bytes() == name.as_slice()
+                && cert_id.issuer_key_hash.as_bytes() == key.as_slice()
+        })
+    }
+
+    fn sign(
+        &self,
+        answers: &[(CertId, String, Known)],
+        nonce: Option<x509_cert_02::ext::Extension>,
+        now: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Option<Vec<u8>> {
+        let time = |at: OffsetDateTime| {
+            let seconds = u64::try_from(at.unix_timestamp()).ok()?;
+            GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(seconds))
+                .ok()
+                .map(OcspGeneralizedTime)
+        };
+        let mut responses = Vec::with_capacity(answers.len());
+        for (cert_id, _, known) in answers {
+            let cert_status = match known {
+                Known::Good => CertStatus::Good(Null),
+                Known::Unknown => CertStatus::Unknown(Null),
+                Known::Revoked { at, reason } => CertStatus::Revoked(RevokedInfo {
+                    revocation_time: time(*at)?,
+                    revocation_reason: Some(crl_reason(*reason)),
+                }),
+            };
+            responses.push(SingleResponse {
+                cert_id: cert_id.clone(),
+                cert_status,
+                this_update: time(now)?,
+                next_update: Some(time(next_update)?),
+                single_extensions: None,
+            });
+        }
+        let tbs_response_data = ResponseData {
+            version: Version::V1,
+            responder_id: ResponderId::ByKey(OctetString::new(self.signer_key_hash.clone()).ok()?),
+            produced_at: time(now)?,
+            responses,
+            response_extensions: nonce.map(|nonce| vec![nonce]),
+        };
+        let tbs = tbs_response_data.to_der().ok()?;
+        let signature = self.signer_key.sign(&tbs).ok()?;
+        let basic = BasicOcspResponse {
+            tbs_response_data,
+            signature_algorithm: self.algorithm.clone(),
+            signature: BitString::from_bytes(&signature).ok()?,
+            certs: Some(vec![self.signer.clone()]),
+        };
+        OcspResponse {
+            response_status: OcspResponseStatus::Successful,
+            response_bytes: Some(ResponseBytes {
+                response_type: BASIC,
+                response: OctetString::new(basic.to_der().ok()?).ok()?,
+            }),
+        }
+        .to_der()
+        .ok()
+    }
+}
+
+/// A response that is only a status (RFC 6960 §4.2.1: no responseBytes).
+fn status_only(status: OcspResponseStatus) -> Vec<u8> {
+    OcspResponse {
+        response_status: status,
+        response_bytes: None,
+    }
+    .to_der()
+    // Two fixed bytes of structure around an ENUMERATED: cannot fail to encode.
+    .unwrap_or_else(|_| vec![0x30, 0x03, 0x0a, 0x01, 0x02])
+}
+
+fn signature_algorithm(key: &KeyPair) -> Result<AlgorithmIdentifierOwned, ResponderError> {
+    let (oid, null_parameters) = if key.algorithm() == &rcgen::PKCS_ECDSA_P256_SHA256 {
+        ("1.2.840.10045.4.3.2", false)
+    } else if key.algorithm() == &rcgen::PKCS_ECDSA_P384_SHA384 {
+        ("1.2.840.10045.4.3.3", false)
+    } else if key.algorithm() == &rcgen::PKCS_ED25519 {
+        ("1.3.101.112", false)
+    } else if key.algorithm() == &rcgen::PKCS_RSA_SHA256 {
+        ("1.2.840.113549.1.1.11", true)
+    } else {
+        return Err(ResponderError::Algorithm);
+    };
+    Ok(AlgorithmIdentifierOwned {
+        oid: ObjectIdentifier::new(oid).map_err(|_| ResponderError::Algorithm)?,
+        parameters: null_parameters.then(|| Null.into()),
+    })
+}
+
+fn crl_reason(reason: RevocationReason) -> CrlReason {
+    match reason {
+        RevocationReason::Unspecified => CrlReason::Unspecified,
+        RevocationReason::KeyCompromise => CrlReason::KeyCompromise,
+        RevocationReason::CaCompromise => CrlReason::CaCompromise,
+        RevocationReason::AffiliationChanged => CrlReason::AffiliationChanged,
+        RevocationReason::Superseded => CrlReason::Superseded,
+        RevocationReason::CessationOfOperation => CrlReason::CessationOfOperation,
+        RevocationReason::CertificateHold => CrlReason::CertificateHold,
+        RevocationReason::PrivilegeWithdrawn => CrlReason::PrivilegeWithdrawn,
+        RevocationReason::AaCompromise => CrlReason::AaCompromise,
+    }
+}
+
+/// The serial's content octets as the store spells serials.
+fn hex_upper(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02X}");
+    }
+    out
+}

@@ -1,0 +1,222 @@
+//! The OCSP responder, asked by `openssl ocsp` (requests made with `-reqout`, answers
+//! checked with `-respin ... -CAfile root.pem`): good, revoked with its reason and time
+//! after a revocation, unauthorized for another CA's certificate, malformedRequest for
+//! garbage; answers without a nonce come from the cache until the status changes.
+
+#![allow(clippy::unwrap_used)] // a test: a failed step should stop it with its error
+
+use std::path::{Path, PathBuf};
+
+use mutual_ca::home::{Home, IssuingRole};
+use mutual_ca::init::{InitOptions, init};
+use mutual_ca::issuance::{Request, SubjectAltName, issue, plan};
+use mutual_ca::key::KeyType;
+use mutual_ca::ocsp::Responder;
+use mutual_ca::passphrase::Passphrase;
+use mutual_ca::profile::{ProfileKind, Profiles};
+use mutual_ca::store::{Lookup, Revocation, RevocationReason, Store};
+use mutual_test::{openssl, openssl_output};
+use time::{Duration, OffsetDateTime};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    home: Home,
+    store: Store,
+}
+
+impl Fixture {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Issues `kind` for `name` from the CA for `role`; writes NAME.pem, returns (PEM, key).
+    async fn issue(&self, kind: ProfileKind, name: &str) -> (String, rcgen::KeyPair) {
+        let role = IssuingRole::for_profile(kind);
+        let ca = self.home.issuing_ca(role, None).unwrap();
+        let key = KeyType::EcP256.generate().unwrap();
+        let request = Request {
+            profile: kind,
+            common_name: name.to_owned(),
+            sans: if kind == ProfileKind::Server {
+                vec![SubjectAltName::Dns(name.to_owned())]
+            } else {
+                Vec::new()
+            },
+            days: None,
+            key_type: KeyType::EcP256,
+            requester: None,
+        };
+        let profiles = Profiles::default();
+        let planned = plan(&request, profiles.get(kind), &ca, OffsetDateTime::now_utc()).unwrap();
+        let issued = issue(planned, &key, &ca, &self.store, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        std::fs::write(self.path(&format!("{name}.pem")), &issued.certificate_pem).unwrap();
+        (issued.certificate_pem, key)
+    }
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::resolve(Some(&dir.path().join("home")));
+    let options = InitOptions {
+        unencrypted_intermediates: true,
+        ..InitOptions::default()
+    };
+    let passphrase = Passphrase::new("ocsp test: a throwaway root".to_owned());
+    init(&home, &options, &passphrase, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let store = Store::open_sqlite(&home.store()).await.unwrap();
+    Fixture { dir, home, store }
+}
+
+fn der_of(pem: &str) -> Vec<u8> {
+    mutual_x509::pem::parse(pem.as_bytes()).unwrap()[0]
+        .der
+        .clone()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// `openssl ocsp -reqout`: a request about `leaf` issued by `issuer`.
+fn request(f: &Fixture, issuer: &Path, leaf: &Path, nonce: bool, name: &str) -> Vec<u8> {
+    let out = f.path(name);
+    let mut args = vec![
+        "ocsp",
+        "-issuer",
+        s(issuer),
+        "-cert",
+        s(leaf),
+        "-reqout",
+        s(&out),
+    ];
+    if !nonce {
+        args.push("-no_nonce");
+    }
+    openssl(&args);
+    std::fs::read(&out).unwrap()
+}
+
+/// `openssl ocsp -respin` verifies `response` against the root; returns its text output.
+fn read(f: &Fixture, issuer: &Path, leaf: &Path, response: &[u8]) -> String {
+    let file = f.path("response.der");
+    std::fs::write(&file, response).unwrap();
+    let output = openssl_output(&[
+        "ocsp",
+        "-respin",
+        s(&file),
+        "-issuer",
+        s(issuer),
+        "-cert",
+        s(leaf),
+        "-CAfile",
+        s(&f.home.root_certificate()),
+        "-resp_text",
+        "-no_nonce",
+    ]);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn openssl_reads_good_then_revoked_and_the_refusals() {
+    let f = fixture().await;
+    let client_ca = f.home.issuing_certificate(IssuingRole::Client);
+    let server_ca = f.home.issuing_certificate(IssuingRole::Server);
+    let (leaf_pem, _) = f.issue(ProfileKind::Client, "alice").await;
+    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "ocsp-responder").await;
+    f.issue(ProfileKind::Server, "www.example.internal").await;
+    let ca_pem = std::fs::read_to_string(&client_ca).unwrap();
+    let ca = f.home.issuing_ca(IssuingRole::Client, None).unwrap();
+    let responder = Responder::new(
+        &der_of(&ca_pem),
+        &ca.key_id,
+        &der_of(&signer_pem),
+        signer_key,
+        Duration::hours(1),
+    )
+    .unwrap();
+    let leaf = f.path("alice.pem");
+    let now = OffsetDateTime::now_utc();
+
+    // Good, with the nonce echoed; the delegated signer carries ocsp-nocheck.
+    let asked = request(&f, &client_ca, &leaf, true, "with-nonce.der");
+    let text = read(
+        &f,
+        &client_ca,
+        &leaf,
+        &responder.respond(&asked, &f.store, now).await,
+    );
+    assert!(text.contains("Response verify OK"), "{text}");
+    assert!(
+        text.contains(&format!("{}: good", leaf.display())),
+        "{text}"
+    );
+    assert!(text.contains("OCSP Nonce"), "{text}");
+    assert!(text.contains("OCSP No Check"), "{text}");
+
+    // Without a nonce, the second answer is the cached one, byte for byte.
+    let asked = request(&f, &client_ca, &leaf, false, "no-nonce.der");
+    let first = responder.respond(&asked, &f.store, now).await;
+    let second = responder
+        .respond(&asked, &f.store, now + Duration::minutes(5))
+        .await;
+    assert_eq!(first, second, "the cached answer was re-signed");
+
+    // Revoked: the cache notices the new status.
+    let serial = mutual_x509::Certificate::from_der(&der_of(&leaf_pem), now)
+        .unwrap()
+        .serial;
+    f.store
+        .revoke(
+            &Lookup::Serial(serial),
+            &Revocation {
+                at: now,
+                reason: RevocationReason::KeyCompromise,
+                invalid_since: None,
+                by: Some("test".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let third = responder.respond(&asked, &f.store, now).await;
+    assert_ne!(third, first);
+    let text = read(&f, &client_ca, &leaf, &third);
+    assert!(text.contains("Response verify OK"), "{text}");
+    assert!(
+        text.contains(&format!("{}: revoked", leaf.display())),
+        "{text}"
+    );
+    assert!(text.contains("Reason: keyCompromise"), "{text}");
+
+    // A certificate of the server CA: this responder does not speak for it.
+    let other = f.path("www.example.internal.pem");
+    let asked = request(&f, &server_ca, &other, false, "other-ca.der");
+    let text = read(
+        &f,
+        &server_ca,
+        &other,
+        &responder.respond(&asked, &f.store, now).await,
+    );
+    assert!(text.contains("unauthorized"), "{text}");
+
+    // Not a request at all.
+    let text = read(
+        &f,
+        &client_ca,
+        &leaf,
+        &responder
+            .respond(b"GET / HTTP/1.1\r\n", &f.store, now)
+            .await,
+    );
+    assert!(
+        text.contains("malformedrequest") || text.contains("malformedRequest"),
+        "{text}"
+    );
+}
