@@ -100,6 +100,10 @@ struct Steps {
     der: Stats,
     /// `mutual_x509::Certificate::from_der` and the purpose and findings check.
     decode: Stats,
+    /// The pre-issuance lints on the decoded certificate (mutual-lint, private trust), as
+    /// `issue` runs them before the CA key signs. (`issue` also signs each certificate
+    /// twice: first with a throwaway key, for the decode and the lints, then for real.)
+    lint: Stats,
     /// `Store::record` into a separate store, `concurrency` calls at a time: the time each
     /// call waits for the commit that holds its row (synced at commit).
     store: Stats,
@@ -130,7 +134,8 @@ struct Report {
     /// One whole issuance: key pair, plan, sign, decode and check, store record.
     issue: Stats,
     steps: Steps,
-    /// Sum of the step medians other than `signature` (which `sign` contains).
+    /// Sum of the step medians as `issue` runs them: `sign` twice (the rehearsal with a
+    /// throwaway key, then the CA's), `signature` and `der` left out (`sign` holds them).
     steps_median_sum_us: f64,
     /// Median issuance minus the median key pair and the median signature: the plan, DER,
     /// parsing, decoding and storage around the signature.
@@ -144,8 +149,8 @@ struct Report {
     store_batch_mean: f64,
     /// Certificates per commit in the timed issuance loop.
     issue_batch_mean: f64,
-    /// plan + der + decode + `store_per_certificate_us`: the parsing, DER and storage each
-    /// certificate costs besides its key pair and signature, from the steps.
+    /// plan + der + decode + lint + `store_per_certificate_us`: the parsing and checking,
+    /// DER and storage each certificate costs besides its key pair and signatures.
     around_signature_steps_us: f64,
     /// `around_signature_steps_us` / `steps.signature.median_us`.
     around_signature_steps_ratio: f64,
@@ -223,13 +228,17 @@ fn bench_issue(args: &BenchIssueArgs) -> anyhow::Result<ExitStatus> {
         signature: time_signature(args.count, &issuer.ca_key, &ders[0])?,
         der: time_der(args.count, &subjects, &issuer, now)?,
         decode: time_decode(&ders, profile, now)?,
+        lint: time_lint(&ders, now)?,
         store: Stats::of(&store_run.times),
     };
     let issue = Stats::of(&run.times);
     let around = issue.median_us - steps.keygen.median_us - steps.signature.median_us;
     let store_per_certificate = store_run.total.as_secs_f64() * 1e6 / f64::from(args.count);
-    let around_steps =
-        steps.plan.median_us + steps.der.median_us + steps.decode.median_us + store_per_certificate;
+    let around_steps = steps.plan.median_us
+        + steps.der.median_us
+        + steps.decode.median_us
+        + steps.lint.median_us
+        + store_per_certificate;
     let report = Report {
         schema: SCHEMA,
         count: args.count,
@@ -245,11 +254,13 @@ fn bench_issue(args: &BenchIssueArgs) -> anyhow::Result<ExitStatus> {
         total_seconds: run.total.as_secs_f64(),
         certificates_per_second: f64::from(args.count) / run.total.as_secs_f64(),
         issue,
+        // `issue` signs twice: the rehearsal, then for real.
         steps_median_sum_us: round(
             steps.keygen.median_us
                 + steps.plan.median_us
-                + steps.sign.median_us
+                + 2.0 * steps.sign.median_us
                 + steps.decode.median_us
+                + steps.lint.median_us
                 + steps.store.median_us,
         ),
         around_signature_us: round(around),
@@ -764,6 +775,29 @@ struct StoreRun {
     writes: WriteStats,
 }
 
+/// What `issue`'s lint gate does with a decoded certificate.
+fn time_lint(ders: &[Vec<u8>], now: OffsetDateTime) -> anyhow::Result<Stats> {
+    let mut times = Vec::with_capacity(ders.len());
+    for der in ders {
+        let decoded = mutual_x509::Certificate::from_der(der, now)?;
+        let options = mutual_lint::Options {
+            profile: None,
+            trust: mutual_lint::TrustMode::Private,
+            now: decoded.validity.not_before,
+        };
+        let op = Instant::now();
+        let report = mutual_lint::lint_certificate(&decoded, &options)?;
+        times.push(op.elapsed());
+        anyhow::ensure!(
+            !report
+                .findings()
+                .any(|r| r.status.severity() == Some(Severity::Error)),
+            "an issued certificate failed the pre-issuance lints"
+        );
+    }
+    Ok(Stats::of(&times))
+}
+
 /// Records the issued certificates again, into a store of their own, `concurrency` at a
 /// time.
 async fn time_store(
@@ -885,13 +919,14 @@ fn print_text(report: &Report) {
     } else {
         "store record (SQLite, synced commit)".to_owned()
     };
-    let rows: [(&str, &Stats); 7] = [
+    let rows: [(&str, &Stats); 8] = [
         ("key pair", &steps.keygen),
         ("plan (profile and name checks)", &steps.plan),
         ("sign (rcgen: DER and signature)", &steps.sign),
         (&signature, &steps.signature),
         ("  the same without signing: DER alone", &steps.der),
         ("decode and check (mutual-x509)", &steps.decode),
+        ("pre-issuance lints (mutual-lint)", &steps.lint),
         (&store, &steps.store),
     ];
     for (name, stats) in rows {
@@ -919,7 +954,7 @@ fn print_text(report: &Report) {
         report.around_signature_ratio
     );
     println!(
-        "Parsing, DER and storage per certificate (plan, DER, decode, store per certificate): {} = {:.2}x one signature",
+        "Parsing, DER and storage per certificate (plan, DER, decode, lints, store per certificate): {} = {:.2}x one signature",
         human(report.around_signature_steps_us),
         report.around_signature_steps_ratio
     );

@@ -52,6 +52,7 @@ fn bench_issue_reports_every_step_in_json() {
         "signature",
         "der",
         "decode",
+        "lint",
         "store",
     ] {
         stats(&report["steps"][step], step);
