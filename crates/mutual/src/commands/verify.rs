@@ -207,7 +207,7 @@ fn trust_anchors(
     for path in &args.trusted {
         if path.is_dir() {
             let found = directory_certificates(path, options)?;
-            sources.push(format!("{} ({} files)", path.display(), found.len()));
+            sources.push(format!("{} ({} certificates)", path.display(), found.len()));
             anchors.extend(found);
         } else {
             anchors.extend(certificates_in(&path.to_string_lossy(), options)?);
