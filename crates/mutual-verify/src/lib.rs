@@ -147,12 +147,12 @@ impl Verifier {
     /// Validates `leaf` for the policy; `chain` is what came after the leaf in its file
     /// (untrusted, and checked for order).
     pub fn verify(&self, leaf: &Certificate, chain: &[Certificate]) -> Verdict {
-        let mut pool: Vec<Certificate> = chain.to_vec();
+        // Borrowed, not cloned: in batch mode the pool is shared by every leaf.
+        let mut pool: Vec<&Certificate> = chain.iter().collect();
         pool.extend(
             self.pool
                 .iter()
-                .filter(|c| !chain.iter().any(|d| d.der == c.der))
-                .cloned(),
+                .filter(|c| !chain.iter().any(|d| d.der == c.der)),
         );
         let pool_ders: Vec<CertificateDer<'_>> = pool
             .iter()
@@ -224,12 +224,12 @@ impl Verifier {
 fn accepted_path<'a>(
     leaf: &'a Certificate,
     accepted: &strict::Accepted,
-    pool: &'a [Certificate],
+    pool: &[&'a Certificate],
     anchors: &'a [Certificate],
 ) -> Option<Path<'a>> {
     let mut certs = vec![leaf];
     for der in &accepted.intermediates {
-        certs.push(pool.iter().find(|c| &c.der == der)?);
+        certs.push(*pool.iter().find(|c| &c.der == der)?);
     }
     Some(Path {
         certs,

@@ -80,7 +80,7 @@ impl<'a> Path<'a> {
 pub(crate) fn build<'a>(
     leaf: &'a Certificate,
     anchors: &'a [Certificate],
-    pool: &'a [Certificate],
+    pool: &[&'a Certificate],
 ) -> Path<'a> {
     extend(vec![leaf], anchors, pool)
 }
@@ -88,7 +88,7 @@ pub(crate) fn build<'a>(
 fn extend<'a>(
     certs: Vec<&'a Certificate>,
     anchors: &'a [Certificate],
-    pool: &'a [Certificate],
+    pool: &[&'a Certificate],
 ) -> Path<'a> {
     let Some(&head) = certs.last() else {
         return Path {
@@ -131,6 +131,7 @@ fn extend<'a>(
     let mut best: Option<Path<'a>> = None;
     let unused = pool
         .iter()
+        .copied()
         .filter(|candidate| !certs.iter().any(|c| same_certificate(c, candidate)));
     for candidate in unused {
         match link(head, candidate) {
