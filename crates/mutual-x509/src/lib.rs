@@ -22,7 +22,7 @@ mod public_key;
 mod purpose;
 mod signature;
 pub mod text;
-mod tlv;
+pub mod tlv;
 mod validity;
 
 pub use certificate::{Algorithm, Certificate, Fingerprints};

@@ -1,28 +1,31 @@
 //! A minimal DER tag-length-value reader. x509-parser decodes the objects; this is for
-//! the two places it does not reach: telling which kind of object a DER blob is before
-//! choosing a parser, and walking PKCS#7 bundles without rejecting odd certificates
-//! inside them.
+//! the places it does not reach: telling which kind of object a DER blob is before
+//! choosing a parser, walking PKCS#7 bundles without rejecting odd certificates inside
+//! them, and (in mutual-lint) the encoding facts a decoded certificate no longer shows.
 
 use crate::DecodeError;
 
 /// One DER element, borrowed from the input.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Tlv<'a> {
-    pub(crate) tag: u8,
-    pub(crate) value: &'a [u8],
+pub struct Tlv<'a> {
+    pub tag: u8,
+    pub value: &'a [u8],
     /// The whole element: header and value.
-    pub(crate) raw: &'a [u8],
+    pub raw: &'a [u8],
 }
 
-pub(crate) const SEQUENCE: u8 = 0x30;
-pub(crate) const SET: u8 = 0x31;
-pub(crate) const INTEGER: u8 = 0x02;
-pub(crate) const OID: u8 = 0x06;
-pub(crate) const OCTET_STRING: u8 = 0x04;
+pub const SEQUENCE: u8 = 0x30;
+pub const SET: u8 = 0x31;
+pub const INTEGER: u8 = 0x02;
+pub const NULL: u8 = 0x05;
+pub const OID: u8 = 0x06;
+pub const OCTET_STRING: u8 = 0x04;
+pub const UTC_TIME: u8 = 0x17;
+pub const GENERALIZED_TIME: u8 = 0x18;
 
 /// Reads one element and returns it with the bytes after it. Only the single-byte tags
 /// and definite lengths DER allows; anything else is reported, never guessed at.
-pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), TlvError> {
+pub fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), TlvError> {
     let (&tag, rest) = input.split_first().ok_or(TlvError::Truncated)?;
     if tag & 0x1f == 0x1f {
         return Err(TlvError::LongTag);
@@ -60,7 +63,7 @@ pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), TlvError> {
 }
 
 /// Reads the elements inside a constructed value, in order.
-pub(crate) fn children(mut value: &[u8]) -> Result<Vec<Tlv<'_>>, TlvError> {
+pub fn children(mut value: &[u8]) -> Result<Vec<Tlv<'_>>, TlvError> {
     let mut out = Vec::new();
     while !value.is_empty() {
         let (tlv, rest) = read(value)?;
@@ -108,7 +111,7 @@ pub(crate) fn length_octets(len: usize) -> Vec<u8> {
 /// Renders an OID's content bytes in dotted form, straight into one string: this runs for
 /// every OID of every certificate, so no intermediate vectors and no `core::fmt` (which
 /// was a tenth of decoding a certificate).
-pub(crate) fn oid_to_string(content: &[u8]) -> String {
+pub fn oid_to_string(content: &[u8]) -> String {
     let mut out = String::with_capacity(content.len() * 3);
     let mut value: u64 = 0;
     let mut first = true;
@@ -129,6 +132,26 @@ pub(crate) fn oid_to_string(content: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Like [`oid_to_string`], but `None` for content that is no OID: empty, ending in the
+/// middle of an arc, or with an arc too large for 64 bits.
+pub fn oid_dotted(content: &[u8]) -> Option<String> {
+    let last = *content.last()?;
+    if last & 0x80 != 0 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &byte in content {
+        if value > u64::MAX >> 7 {
+            return None;
+        }
+        value = (value << 7) | u64::from(byte & 0x7f);
+        if byte & 0x80 == 0 {
+            value = 0;
+        }
+    }
+    Some(oid_to_string(content))
 }
 
 fn push_decimal(out: &mut String, mut value: u64) {
@@ -205,5 +228,16 @@ mod tests {
             0x2a, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
         ];
         assert_eq!(oid_to_string(&big), format!("1.2.{}", u64::MAX));
+        assert_eq!(oid_dotted(&big), Some(format!("1.2.{}", u64::MAX)));
+        assert_eq!(
+            oid_dotted(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]).as_deref(),
+            Some("1.2.840.10045.2.1")
+        );
+        assert_eq!(oid_dotted(&[0x86]), None);
+        assert_eq!(oid_dotted(&[]), None);
+        let too_big = [
+            0x2a, 0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+        ];
+        assert_eq!(oid_dotted(&too_big), None);
     }
 }
