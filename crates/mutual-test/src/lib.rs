@@ -12,6 +12,7 @@ mod corpus;
 mod ocsp;
 mod pem;
 mod port;
+mod process;
 mod s_server;
 mod tools;
 mod verify_matrix;

@@ -1,19 +1,11 @@
 //! `openssl ocsp` as an OCSP responder for tests: started on a port, ready before it is
 //! returned, killed when dropped.
 
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use crate::port::free_port;
+use crate::process::Server;
 use crate::tools::require_tool;
-
-/// How long `openssl ocsp` gets to start accepting connections.
-const STARTUP: Duration = Duration::from_secs(10);
-/// How many fresh ports to try when another process takes the one we picked.
-const PORT_ATTEMPTS: usize = 3;
 
 /// A running `openssl ocsp -index ... -port ...` responder; the process is killed on drop.
 /// OpenSSL 3.0 binds the port on every interface; clients use `http://127.0.0.1:PORT`. It
@@ -21,9 +13,7 @@ const PORT_ATTEMPTS: usize = 3;
 /// good (an OpenSSL 3.0 bug), so a client must not probe it with a bare TCP connect.
 #[derive(Debug)]
 pub struct OcspResponder {
-    child: Child,
-    port: u16,
-    log: tempfile::NamedTempFile,
+    server: Server,
 }
 
 /// Options for [`OcspResponder`]; start it with [`OcspResponderBuilder::start`].
@@ -59,25 +49,17 @@ impl OcspResponder {
 
     /// The port it listens on.
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     /// `http://127.0.0.1:PORT`, the URL to put in an AIA or give `openssl ocsp -url`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.port())
     }
 
     /// What the responder has written to stdout and stderr so far.
     pub fn output(&self) -> String {
-        fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-}
-
-impl Drop for OcspResponder {
-    fn drop(&mut self) {
-        // Already exited is fine; there is nothing else to do about a failure here.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.output()
     }
 }
 
@@ -100,32 +82,15 @@ impl OcspResponderBuilder {
     /// (see `wait_until_ready`).
     pub fn start(&self) -> OcspResponder {
         let program = require_tool("openssl");
-        let attempts = if self.port.is_some() {
-            1
-        } else {
-            PORT_ATTEMPTS
-        };
-        for attempt in 1..=attempts {
-            let port = self.port.unwrap_or_else(free_port);
-            let (mut command, shown) = self.command(&program, port);
-            let log = tempfile::NamedTempFile::new().expect("creating a log file for ocsp");
-            let stdout = log.reopen().expect("opening the ocsp log");
-            let stderr = log.reopen().expect("opening the ocsp log");
-            let child = command
-                .stdin(Stdio::null())
-                .stdout(stdout)
-                .stderr(stderr)
-                .spawn()
-                .unwrap_or_else(|error| panic!("starting `{shown}`: {error}"));
-            let mut responder = OcspResponder { child, port, log };
-            match wait_until_ready(&mut responder) {
-                Ok(()) => return responder,
-                // Another process took the port between free_port() and bind: try a new one.
-                Err(_) if attempt < attempts && responder.output().contains("in use") => {}
-                Err(exit) => panic!("`{shown}` {exit}; its output:\n{}", responder.output()),
-            }
-        }
-        unreachable!("the last attempt returns or panics")
+        // Readiness is read from its output, not probed: OpenSSL 3.0's responder spins
+        // forever at full CPU, answering nobody, after a client connects and closes
+        // without sending a request.
+        let server = Server::start(
+            self.port,
+            |port| self.command(&program, port),
+            |server| server.output().contains(READY),
+        );
+        OcspResponder { server }
     }
 
     /// The arguments of `openssl ocsp` (without the program name) on `port`.
@@ -166,25 +131,3 @@ fn path_arg(path: &Path) -> String {
 
 /// What `openssl ocsp` prints once its port is bound.
 const READY: &str = "waiting for OCSP client connections";
-
-/// `Ok` once the responder says it is listening; `Err` says how it failed to get there.
-/// Readiness is read from its output, not probed: OpenSSL 3.0's responder spins forever at
-/// full CPU, answering nobody, after a client connects and closes without sending a request.
-fn wait_until_ready(responder: &mut OcspResponder) -> Result<(), String> {
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        if responder.output().contains(READY) {
-            return Ok(());
-        }
-        if let Some(status) = responder.child.try_wait().ok().flatten() {
-            return Err(format!("exited with {status} before listening"));
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "did not say \"{READY}\" on port {} within {STARTUP:?}",
-                responder.port
-            ));
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-}

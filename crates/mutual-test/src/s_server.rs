@@ -1,27 +1,18 @@
 //! `openssl s_server` as a peer for tests: started on a free port, ready before it is returned,
 //! killed when dropped.
 
-use std::fs;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::port::free_port;
+use crate::process::Server;
 use crate::tools::require_tool;
-
-/// How long `openssl s_server` gets to start accepting connections.
-const STARTUP: Duration = Duration::from_secs(10);
-/// How many fresh ports to try when another process takes the one we picked.
-const PORT_ATTEMPTS: usize = 3;
 
 /// A running `openssl s_server -www` on 127.0.0.1; the process is killed on drop.
 #[derive(Debug)]
 pub struct SServer {
-    child: Child,
-    port: u16,
-    log: tempfile::NamedTempFile,
+    server: Server,
 }
 
 /// Options for [`SServer`]; start it with [`SServerBuilder::start`].
@@ -48,25 +39,17 @@ impl SServer {
 
     /// The port it listens on, on 127.0.0.1.
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     /// `127.0.0.1:PORT`.
     pub fn address(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
+        SocketAddr::from(([127, 0, 0, 1], self.port()))
     }
 
     /// What `s_server` has written to stdout and stderr so far.
     pub fn output(&self) -> String {
-        fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        // Already exited is fine; there is nothing else to do about a failure here.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.output()
     }
 }
 
@@ -94,27 +77,16 @@ impl SServerBuilder {
     /// if it exits or is not ready within 10 s.
     pub fn start(&self) -> SServer {
         let program = require_tool("openssl");
-        for attempt in 1..=PORT_ATTEMPTS {
-            let port = free_port();
-            let (mut command, shown) = self.command(&program, port);
-            let log = tempfile::NamedTempFile::new().expect("creating a log file for s_server");
-            let stdout = log.reopen().expect("opening the s_server log");
-            let stderr = log.reopen().expect("opening the s_server log");
-            let child = command
-                .stdin(Stdio::null())
-                .stdout(stdout)
-                .stderr(stderr)
-                .spawn()
-                .unwrap_or_else(|error| panic!("starting `{shown}`: {error}"));
-            let mut server = SServer { child, port, log };
-            match wait_until_ready(&mut server) {
-                Ok(()) => return server,
-                // Another process took the port between free_port() and bind: try a new one.
-                Err(_) if attempt < PORT_ATTEMPTS && server.output().contains("in use") => {}
-                Err(exit) => panic!("`{shown}` {exit}; its output:\n{}", server.output()),
-            }
-        }
-        unreachable!("the last attempt returns or panics")
+        // Ready once the port accepts a connection.
+        let server = Server::start(
+            None,
+            |port| self.command(&program, port),
+            |server| {
+                let address = SocketAddr::from(([127, 0, 0, 1], server.port()));
+                TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok()
+            },
+        );
+        SServer { server }
     }
 
     fn command(&self, program: &Path, port: u16) -> (Command, String) {
@@ -152,24 +124,4 @@ fn path_arg(path: &Path) -> String {
     path.to_str()
         .unwrap_or_else(|| panic!("`{}` is not UTF-8", path.display()))
         .to_owned()
-}
-
-/// `Ok` once the port accepts a connection; `Err` says how the server failed to get there.
-fn wait_until_ready(server: &mut SServer) -> Result<(), String> {
-    let deadline = Instant::now() + STARTUP;
-    let address = server.address();
-    loop {
-        if let Some(status) = server.child.try_wait().ok().flatten() {
-            return Err(format!("exited with {status} before accepting connections"));
-        }
-        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "did not accept connections on {address} within {STARTUP:?}"
-            ));
-        }
-        thread::sleep(Duration::from_millis(25));
-    }
 }
