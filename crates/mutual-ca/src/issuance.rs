@@ -584,18 +584,7 @@ pub fn preview(
         .der;
     let ca = mutual_x509::Certificate::from_der(&der, now)
         .map_err(|e| bad(format!("CA certificate {e}")))?;
-    let key_type = match (
-        ca.public_key.algorithm.as_str(),
-        ca.public_key.curve.as_deref(),
-        ca.public_key.bits,
-    ) {
-        ("EC", Some("P-384"), _) => KeyType::EcP384,
-        ("EC", _, _) => KeyType::EcP256,
-        ("Ed25519", _, _) => KeyType::Ed25519,
-        (_, _, Some(4096)) => KeyType::Rsa4096,
-        (_, _, Some(3072)) => KeyType::Rsa3072,
-        _ => KeyType::Rsa2048,
-    };
+    let key_type = throwaway_key(&ca);
     let throwaway = key_type
         .generate()
         .map_err(|e| bad(format!("preview key: {e}")))?;
