@@ -32,7 +32,9 @@ impl IssuingRole {
     pub fn for_profile(kind: ProfileKind) -> IssuingRole {
         match kind {
             ProfileKind::Server | ProfileKind::ServerClient => IssuingRole::Server,
-            ProfileKind::Client | ProfileKind::OcspSigner => IssuingRole::Client,
+            ProfileKind::Client | ProfileKind::OcspSigner | ProfileKind::Admin => {
+                IssuingRole::Client
+            }
         }
     }
 

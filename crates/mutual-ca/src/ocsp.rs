@@ -215,6 +215,27 @@ impl Responder {
         response
     }
 
+    /// The answer to `request` from whichever of `responders` speaks for the CA its first
+    /// question names: a CA service answers for several CAs on one URL. A request about
+    /// none of them is `unauthorized`; one that does not parse, `malformedRequest`.
+    pub async fn respond_any(
+        responders: &[Responder],
+        request: &[u8],
+        store: &Store,
+        now: OffsetDateTime,
+    ) -> Vec<u8> {
+        let Ok(parsed) = OcspRequest::from_der(request) else {
+            return status_only(OcspResponseStatus::MalformedRequest);
+        };
+        let Some(first) = parsed.tbs_request.request_list.first() else {
+            return status_only(OcspResponseStatus::MalformedRequest);
+        };
+        match responders.iter().find(|r| r.speaks_for(&first.req_cert)) {
+            Some(responder) => responder.respond(request, store, now).await,
+            None => status_only(OcspResponseStatus::Unauthorized),
+        }
+    }
+
     fn cached(&self, serial: &str, known: Known, now: OffsetDateTime) -> Option<Vec<u8>> {
         let cache = self.cache.lock().ok()?;
         let cached = cache.get(serial)?;

@@ -30,14 +30,19 @@ pub enum ProfileKind {
     Client,
     ServerClient,
     OcspSigner,
+    /// A client certificate that the CA service (`mutual serve`) accepts for its
+    /// administrative API: clientAuth like `client`, kept apart so that a user's client
+    /// certificate never administers the CA.
+    Admin,
 }
 
 impl ProfileKind {
-    pub const ALL: [ProfileKind; 4] = [
+    pub const ALL: [ProfileKind; 5] = [
         ProfileKind::Server,
         ProfileKind::Client,
         ProfileKind::ServerClient,
         ProfileKind::OcspSigner,
+        ProfileKind::Admin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +51,7 @@ impl ProfileKind {
             ProfileKind::Client => "client",
             ProfileKind::ServerClient => "server-client",
             ProfileKind::OcspSigner => "ocsp-signer",
+            ProfileKind::Admin => "admin",
         }
     }
 }
@@ -166,6 +172,19 @@ impl Profile {
                 key_types: all_keys,
                 server_url: None,
             },
+            ProfileKind::Admin => Profile {
+                kind,
+                enabled: true,
+                default_days: 90,
+                max_days: 365,
+                allowed_sans: SanKinds {
+                    email: true,
+                    uri: true,
+                    ..SanKinds::default()
+                },
+                key_types: all_keys,
+                server_url: None,
+            },
         }
     }
 
@@ -173,7 +192,9 @@ impl Profile {
     pub fn extended_key_usages(&self) -> Vec<ExtendedKeyUsagePurpose> {
         match self.kind {
             ProfileKind::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
-            ProfileKind::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+            ProfileKind::Client | ProfileKind::Admin => {
+                vec![ExtendedKeyUsagePurpose::ClientAuth]
+            }
             ProfileKind::ServerClient => vec![
                 ExtendedKeyUsagePurpose::ServerAuth,
                 ExtendedKeyUsagePurpose::ClientAuth,
@@ -202,7 +223,7 @@ impl Profile {
     pub fn expected_purpose(&self) -> PurposeKind {
         match self.kind {
             ProfileKind::Server => PurposeKind::Server,
-            ProfileKind::Client => PurposeKind::Client,
+            ProfileKind::Client | ProfileKind::Admin => PurposeKind::Client,
             ProfileKind::ServerClient => PurposeKind::ServerAndClient,
             ProfileKind::OcspSigner => PurposeKind::OcspSigning,
         }

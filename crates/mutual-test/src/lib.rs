@@ -14,6 +14,7 @@ mod pem;
 mod port;
 mod process;
 mod s_server;
+mod serve;
 mod tools;
 mod verify_matrix;
 
@@ -22,6 +23,7 @@ pub use ocsp::{OcspResponder, OcspResponderBuilder};
 pub use pem::pem_to_der;
 pub use port::free_port;
 pub use s_server::{SServer, SServerBuilder};
+pub use serve::MutualServe;
 pub use tools::{openssl, openssl_output, require_tool};
 pub use verify_matrix::{
     Case, ERROR_CODES, LeafFormat, OpensslExpectation, Purpose, VerifyMatrix, WARNING_CODES,

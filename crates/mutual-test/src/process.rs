@@ -65,6 +65,26 @@ impl Server {
         fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
+    /// Sends SIGTERM and waits up to `within` for the process to exit; its exit status, or
+    /// `None` if it did not exit in time (it is then killed on drop).
+    pub(crate) fn terminate(&mut self, within: Duration) -> Option<ExitStatus> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// The child's process id (for /proc/PID/stat).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
     }

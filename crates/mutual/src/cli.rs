@@ -65,6 +65,54 @@ pub(crate) enum Command {
     /// keychains and Java, or unpack a bundle into PEM files
     #[command(subcommand)]
     Pkcs12(Pkcs12Command),
+    /// Run the CA as a service: REST API over HTTPS with client-certificate auth, OCSP,
+    /// CRLs and CA certificates (also over plain HTTP); sets up a fresh home first
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+On a fresh home, `serve` first creates the CA (as `mutual init`, the issuing keys unencrypted
+so it starts unattended; the root key encrypted with --passphrase-file, $MUTUAL_PASSPHRASE,
+or a passphrase it makes up and writes to HOME/root-passphrase.txt), its own server
+certificate, and the first administrator's client certificate HOME/admin.p12.
+
+Examples:
+  mutual serve
+  mutual serve --home /var/lib/mutual --listen 0.0.0.0:8443 --http-listen 0.0.0.0:8080 \\
+      --public-url http://ca.example.internal:8080 --name ca.example.internal
+  curl --cacert mutual-data/ca/root.pem --cert mutual-data/admin.pem \\
+      --key mutual-data/admin.key.pem https://localhost:8443/api/v1/certificates")]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) ca: CaArgs,
+
+    /// HTTPS address: the API and everything public
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub(crate) listen: std::net::SocketAddr,
+
+    /// Plain HTTP address for OCSP, CRLs and CA certificates, which relying parties fetch
+    /// without TLS
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub(crate) http_listen: std::net::SocketAddr,
+
+    /// No plain HTTP listener
+    #[arg(long, conflicts_with = "http_listen")]
+    pub(crate) no_http: bool,
+
+    /// The base URL issued certificates name for OCSP, CRLs and CA certificates (written to
+    /// mutual.toml when the CA is created) [default: http:// + --http-listen]
+    #[arg(long, value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+
+    /// A DNS name or IP address the service's own certificate must carry, beside
+    /// localhost, 127.0.0.1, ::1 and the listen address (repeatable)
+    #[arg(long = "name", value_name = "NAME")]
+    pub(crate) names: Vec<String>,
+
+    /// The largest request body accepted, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 65536)]
+    pub(crate) max_body: usize,
 }
 
 #[derive(Debug, Args)]

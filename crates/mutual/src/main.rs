@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Bench(command) => commands::bench::run(&command),
         Command::Sign(args) => commands::sign::run(&args),
         Command::Pkcs12(command) => commands::pkcs12::run(&command),
+        Command::Serve(args) => commands::serve::run(&args),
     };
     match result {
         Ok(status) => status.into(),

@@ -5,20 +5,24 @@
 //! behind the same [`Store`]. Migrations live in `migrations/<dialect>/` and run on open.
 //! Times are stored as Unix seconds, UTC.
 
+mod audit;
 mod error;
 mod identifier;
 mod model;
 mod sqlite;
+mod view;
 
 use std::path::Path;
 
 use time::OffsetDateTime;
 
+pub use audit::{AuditAction, AuditEntry, AuditQuery, NewAuditEntry};
 pub use error::StoreError;
 pub use model::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
     RevokedSerial, Status, StatusFilter,
 };
+pub use view::{RecordView, parse_period};
 
 /// Counters of [`Store::record`]'s transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

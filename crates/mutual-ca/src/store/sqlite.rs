@@ -18,6 +18,7 @@ use super::model::{
 };
 use super::{StoreError, WriteStats};
 
+mod audit;
 mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,55 +1,12 @@
 //! `mutual list` and `mutual show`: the inventory of what the CA has issued.
 
 use mutual_ca::home::Home;
-use mutual_ca::store::{CertificateRecord, Cursor, Lookup, Query, StatusFilter, Store};
-use serde::Serialize;
+use mutual_ca::store::{Cursor, Lookup, Query, RecordView, StatusFilter, Store};
 use time::OffsetDateTime;
 
 use crate::cli::{ListArgs, ReportFormat, ShowArgs, ShowFormat, StatusArg};
 use crate::commands::with_causes;
 use crate::exit::{BadInput, ExitStatus};
-
-/// A record as `list --format json` and `show --format json` print it.
-#[derive(Debug, Serialize)]
-struct RecordView<'a> {
-    serial: &'a str,
-    profile: &'a str,
-    status: &'static str,
-    subject: &'a str,
-    issuer: &'a str,
-    sans: &'a [String],
-    #[serde(with = "time::serde::rfc3339")]
-    not_before: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    not_after: OffsetDateTime,
-    fingerprint_sha256: &'a str,
-    requester: Option<&'a str>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    revoked_at: Option<OffsetDateTime>,
-    revocation_reason: Option<&'static str>,
-    #[serde(with = "time::serde::rfc3339")]
-    issued_at: OffsetDateTime,
-}
-
-impl<'a> RecordView<'a> {
-    fn new(record: &'a CertificateRecord, now: OffsetDateTime) -> Self {
-        RecordView {
-            serial: &record.serial,
-            profile: &record.profile,
-            status: record.status_at(now).as_str(),
-            subject: &record.subject,
-            issuer: &record.issuer,
-            sans: &record.sans,
-            not_before: record.not_before,
-            not_after: record.not_after,
-            fingerprint_sha256: &record.fingerprint_sha256,
-            requester: record.requester.as_deref(),
-            revoked_at: record.revoked_at,
-            revocation_reason: record.revocation_reason.map(|r| r.rfc_name()),
-            issued_at: record.created_at,
-        }
-    }
-}
 
 pub(crate) fn open_store(home: &Home) -> anyhow::Result<Store> {
     if !home.is_initialised() {
@@ -74,20 +31,10 @@ pub(crate) fn open_store(home: &Home) -> anyhow::Result<Store> {
 
 /// `30d`, `12h`, `2w`, `90m`.
 fn parse_period(text: &str) -> Result<time::Duration, BadInput> {
-    let bad = || {
+    mutual_ca::store::parse_period(text).ok_or_else(|| {
         BadInput(format!(
             "--expiring `{text}`: expected a number and a unit, e.g. 30d, 12h, 2w"
         ))
-    };
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    Ok(match unit {
-        "m" => time::Duration::minutes(n),
-        "h" => time::Duration::hours(n),
-        "d" => time::Duration::days(n),
-        "w" => time::Duration::weeks(n),
-        _ => return Err(bad()),
     })
 }
 
@@ -119,11 +66,7 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitStatus> {
         .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
     match args.format {
         ReportFormat::Json => {
-            let views: Vec<RecordView<'_>> = page
-                .records
-                .iter()
-                .map(|r| RecordView::new(r, now))
-                .collect();
+            let views: Vec<RecordView<'_>> = page.records.iter().map(|r| r.view(now)).collect();
             let doc = serde_json::json!({
                 "certificates": views,
                 "next": page.next.map(|c| c.to_string()),
@@ -182,12 +125,9 @@ pub(crate) fn show(args: &ShowArgs) -> anyhow::Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
     match args.format {
         ShowFormat::Pem => print!("{}", record.pem),
-        ShowFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&RecordView::new(&record, now))?
-        ),
+        ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&record.view(now))?),
         ShowFormat::Text => {
-            let view = RecordView::new(&record, now);
+            let view = record.view(now);
             println!("Serial:       {}", view.serial);
             println!("Profile:      {}", view.profile);
             println!("Status:       {}", view.status);

@@ -6,6 +6,7 @@ pub(crate) mod lint;
 pub(crate) mod list;
 pub(crate) mod pkcs12;
 pub(crate) mod revoke;
+pub(crate) mod serve;
 pub(crate) mod sign;
 pub(crate) mod verify;
 

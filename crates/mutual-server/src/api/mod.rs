@@ -1,0 +1,30 @@
+//! The REST API under `/api/v1`: JSON in and out, administrative calls authenticated with
+//! an `admin` client certificate ([`crate::auth::Admin`]).
+
+mod body;
+mod ca;
+mod certificates;
+pub(crate) mod issue;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route(
+            "/api/v1/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .route("/api/v1/ca", get(ca::chain))
+        .route("/api/v1/crl", get(ca::crl))
+        .route("/api/v1/sign", post(issue::sign))
+        .route("/api/v1/issue", post(issue::issue))
+        .route("/api/v1/revoke", post(certificates::revoke))
+        .route("/api/v1/certificates", get(certificates::list))
+        .route("/api/v1/certificates/{serial}", get(certificates::show))
+}

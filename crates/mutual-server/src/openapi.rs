@@ -1,0 +1,172 @@
+//! `GET /api/v1/openapi.json`: the API described as OpenAPI 3.1, written by hand next to
+//! the routes it describes; a test fails when a route is missing from it.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+pub(crate) async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn admin_errors() -> Value {
+    json!({
+        "401": error_response("No client certificate, or one that does not verify (details carry the diagnosis codes of `mutual verify`)"),
+        "403": error_response("A valid certificate that may not do this: another profile, revoked, or not in the inventory"),
+    })
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+pub(crate) fn spec() -> Value {
+    let issued = json!({
+        "description": "Issued and durably recorded",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Issued" } } }
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mutual CA service",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A private CA for server and client certificates. Administrative calls authenticate with a client certificate from the `admin` profile (mutual TLS on the same listener; the handshake asks for a certificate without requiring one). OCSP, CRLs and CA certificates are also served over plain HTTP."
+        },
+        "components": {
+            "securitySchemes": { "adminCertificate": { "type": "mutualTLS", "description": "A client certificate from the `admin` profile" } },
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error", "message"],
+                    "properties": {
+                        "error": { "type": "string", "description": "stable snake_case code" },
+                        "message": { "type": "string" },
+                        "expected": { "type": "string", "description": "what the call needed, e.g. which certificate" },
+                        "details": { "type": "array", "items": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
+                    }
+                },
+                "Certificate": {
+                    "type": "object",
+                    "properties": {
+                        "serial": { "type": "string" }, "profile": { "type": "string" },
+                        "status": { "enum": ["valid", "revoked", "expired"] },
+                        "subject": { "type": "string" }, "issuer": { "type": "string" },
+                        "sans": { "type": "array", "items": { "type": "string" } },
+                        "not_before": { "type": "string", "format": "date-time" },
+                        "not_after": { "type": "string", "format": "date-time" },
+                        "fingerprint_sha256": { "type": "string" },
+                        "requester": { "type": ["string", "null"] },
+                        "revoked_at": { "type": ["string", "null"], "format": "date-time" },
+                        "revocation_reason": { "type": ["string", "null"] },
+                        "issued_at": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "Issued": {
+                    "allOf": [ { "$ref": "#/components/schemas/Certificate" }, {
+                        "type": "object",
+                        "properties": {
+                            "certificate": { "type": "string", "description": "PEM" },
+                            "chain": { "type": "string", "description": "PEM: the certificate then its issuing CA" },
+                            "key": { "type": "string", "description": "PEM PKCS#8 (POST /issue with format pem)" },
+                            "pkcs12": { "type": "string", "description": "base64 PKCS#12 (POST /issue with format pkcs12)" },
+                            "pkcs12_flavour": { "enum": ["modern", "legacy"] },
+                            "password": { "type": "string", "description": "the PKCS#12 password, when the service made it up" },
+                            "ignored": { "type": "array", "items": { "type": "string" }, "description": "what the CSR asked for that the profile overrides" }
+                        }
+                    } ]
+                }
+            }
+        },
+        "paths": {
+            "/api/v1/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } },
+            "/api/v1/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3.1" } } } },
+            "/api/v1/ca": { "get": { "summary": "The CA certificates (PEM): root, server CA, client CA, chain", "responses": { "200": { "description": "PEMs" } } } },
+            "/api/v1/crl": { "get": {
+                "summary": "A CRL",
+                "parameters": [
+                    { "name": "issuer", "in": "query", "schema": { "enum": ["client", "server", "root"], "default": "client" } },
+                    { "name": "format", "in": "query", "schema": { "enum": ["der", "pem"], "default": "der" } }
+                ],
+                "responses": { "200": { "description": "application/pkix-crl or PEM" }, "404": error_response("The root CRL is signed offline and none was written") }
+            } },
+            "/api/v1/sign": { "post": {
+                "summary": "Certify a CSR's key and names under a profile",
+                "security": [ { "adminCertificate": [] } ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["csr", "profile"],
+                    "properties": { "csr": { "type": "string", "description": "PEM CERTIFICATE REQUEST" }, "profile": { "enum": ["server", "client", "server-client", "admin"] }, "days": { "type": "integer" } }
+                } } } },
+                "responses": merge(json!({ "201": issued, "400": error_response("Bad JSON or CSR"), "422": error_response("Refused by the profile; details carry the refusal codes") }), admin_errors())
+            } },
+            "/api/v1/issue": { "post": {
+                "summary": "Generate a key and issue a certificate for it, returned as PKCS#12 or PEM",
+                "security": [ { "adminCertificate": [] } ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["profile", "name"],
+                    "properties": {
+                        "profile": { "enum": ["server", "client", "server-client", "admin"] },
+                        "name": { "type": "string" },
+                        "dns": { "type": "array", "items": { "type": "string" } },
+                        "ip": { "type": "array", "items": { "type": "string" } },
+                        "email": { "type": "array", "items": { "type": "string" } },
+                        "uri": { "type": "array", "items": { "type": "string" } },
+                        "days": { "type": "integer" },
+                        "key_type": { "enum": ["ec-p256", "ec-p384", "ed25519", "rsa-2048", "rsa-3072", "rsa-4096"], "default": "ec-p256" },
+                        "format": { "enum": ["pkcs12", "pem"], "default": "pkcs12" },
+                        "password": { "type": "string" },
+                        "legacy_pkcs12": { "type": "boolean", "default": false }
+                    }
+                } } } },
+                "responses": merge(json!({ "201": issued, "400": error_response("Bad JSON"), "422": error_response("Refused by the profile") }), admin_errors())
+            } },
+            "/api/v1/revoke": { "post": {
+                "summary": "Revoke a certificate",
+                "security": [ { "adminCertificate": [] } ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["certificate"],
+                    "properties": {
+                        "certificate": { "type": "string", "description": "serial (hex) or SHA-256 fingerprint" },
+                        "reason": { "enum": ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"] },
+                        "at": { "type": "string", "format": "date-time" },
+                        "invalid_since": { "type": "string", "format": "date-time" }
+                    }
+                } } } },
+                "responses": merge(json!({ "200": { "description": "The revoked certificate", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Certificate" } } } }, "404": error_response("Not in the inventory"), "409": error_response("Already revoked") }), admin_errors())
+            } },
+            "/api/v1/certificates": { "get": {
+                "summary": "The inventory, one page at a time",
+                "security": [ { "adminCertificate": [] } ],
+                "parameters": [
+                    { "name": "profile", "in": "query", "schema": { "type": "string" } },
+                    { "name": "status", "in": "query", "schema": { "enum": ["valid", "revoked", "expired"] } },
+                    { "name": "expiring_within", "in": "query", "schema": { "type": "string", "examples": ["30d"] } },
+                    { "name": "san", "in": "query", "schema": { "type": "string" } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } },
+                    { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` of the previous page" }
+                ],
+                "responses": merge(json!({ "200": { "description": "{certificates: [Certificate], next: string|null}" } }), admin_errors())
+            } },
+            "/api/v1/certificates/{serial}": { "get": {
+                "summary": "One certificate, with its PEM",
+                "security": [ { "adminCertificate": [] } ],
+                "parameters": [ { "name": "serial", "in": "path", "required": true, "schema": { "type": "string" }, "description": "serial (hex) or SHA-256 fingerprint" } ],
+                "responses": merge(json!({ "200": { "description": "Certificate + certificate (PEM)" }, "404": error_response("Not in the inventory") }), admin_errors())
+            } },
+            "/ocsp": { "post": { "summary": "OCSP (RFC 6960), application/ocsp-request", "responses": { "200": { "description": "application/ocsp-response" } } } },
+            "/ocsp/{request}": { "get": { "summary": "OCSP by GET: the base64 DER request in the path", "parameters": [ { "name": "request", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/ocsp-response" } } } },
+            "/crl/{file}": { "get": { "summary": "root.crl, server-ca.crl, client-ca.crl (DER) or .pem", "parameters": [ { "name": "file", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/pkix-crl" } } } },
+            "/ca/{file}": { "get": { "summary": "root.crt, server-ca.crt, client-ca.crt (DER), .pem, or chain.pem", "parameters": [ { "name": "file", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/pkix-cert" } } } },
+            "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } }
+        }
+    })
+}
