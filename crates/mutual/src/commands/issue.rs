@@ -1,6 +1,6 @@
 //! `mutual issue server|client`: a fresh key pair and a certificate from the right CA.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mutual_ca::files::{FileKind, NewFileSet};
 use mutual_ca::home::{Home, IssuingRole};
@@ -69,19 +69,91 @@ fn client(args: &IssueClientArgs) -> anyhow::Result<ExitStatus> {
     )
 }
 
+/// What `issue` reports (`--format json`): the certificate and the files written.
 #[derive(Debug, Serialize)]
-struct Written {
-    serial: String,
-    profile: String,
-    subject: String,
-    sans: Vec<String>,
+pub(crate) struct Written {
+    pub(crate) serial: String,
+    pub(crate) profile: String,
+    pub(crate) subject: String,
+    pub(crate) sans: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
-    not_after: time::OffsetDateTime,
-    key: PathBuf,
-    certificate: PathBuf,
-    chain: PathBuf,
+    pub(crate) not_after: time::OffsetDateTime,
+    pub(crate) key: PathBuf,
+    pub(crate) certificate: PathBuf,
+    pub(crate) chain: PathBuf,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pkcs12: Option<PathBuf>,
+    pub(crate) pkcs12: Option<PathBuf>,
+}
+
+/// Where a new certificate goes: NAME.key.pem, NAME.pem and NAME.chain.pem in a directory.
+pub(crate) struct OutputFiles {
+    pub(crate) key: PathBuf,
+    pub(crate) certificate: PathBuf,
+    pub(crate) chain: PathBuf,
+}
+
+impl OutputFiles {
+    /// The files for `name` in `out_dir`, checked before anything is issued, so a
+    /// certificate is never recorded whose key could not be written.
+    pub(crate) fn prepare(out_dir: &Path, name: &str) -> Result<Self, BadInput> {
+        let stem = file_stem(name);
+        let files = Self {
+            key: out_dir.join(format!("{stem}.key.pem")),
+            certificate: out_dir.join(format!("{stem}.pem")),
+            chain: out_dir.join(format!("{stem}.chain.pem")),
+        };
+        for path in [&files.key, &files.certificate, &files.chain] {
+            if path.exists() {
+                return Err(BadInput(format!(
+                    "`{}` exists; remove it or choose another --out-dir",
+                    path.display()
+                )));
+            }
+        }
+        if !out_dir.is_dir() {
+            return Err(BadInput(format!(
+                "--out-dir `{}` is not a directory",
+                out_dir.display()
+            )));
+        }
+        Ok(files)
+    }
+
+    /// Writes the key (0600), certificate, chain and the bundle if any: all or none, since a
+    /// key without its certificate (or the reverse) helps nobody. The certificate is
+    /// recorded by now, so a failure says which one it was.
+    pub(crate) fn write(
+        &self,
+        key_pem: &str,
+        certificate_pem: &str,
+        chain_pem: &str,
+        pkcs12: Option<(&Path, &[u8])>,
+        serial: &str,
+    ) -> Result<(), BadInput> {
+        let mut files = NewFileSet::new();
+        let mut outputs = vec![
+            (self.key.as_path(), key_pem.as_bytes(), FileKind::Secret),
+            (
+                self.certificate.as_path(),
+                certificate_pem.as_bytes(),
+                FileKind::Public,
+            ),
+            (self.chain.as_path(), chain_pem.as_bytes(), FileKind::Public),
+        ];
+        if let Some((path, der)) = pkcs12 {
+            outputs.push((path, der, FileKind::Secret));
+        }
+        for (path, bytes, kind) in outputs {
+            files.create(path, bytes, kind).map_err(|e| {
+                BadInput(format!(
+                    "`{}` could not be written: {e}; certificate {serial} was issued and recorded, but none of its files were kept (its key is gone: revoke it and issue again)",
+                    path.display(),
+                ))
+            })?;
+        }
+        files.keep();
+        Ok(())
+    }
 }
 
 fn issue_one(
@@ -96,28 +168,7 @@ fn issue_one(
         .key_type
         .parse()
         .map_err(|e| BadInput(format!("--key-type: {e}")))?;
-    let stem = file_stem(&name);
-    let key_path = common.out_dir.join(format!("{stem}.key.pem"));
-    let cert_path = common.out_dir.join(format!("{stem}.pem"));
-    let chain_path = common.out_dir.join(format!("{stem}.chain.pem"));
-    // Checked before anything is issued, so a certificate is never recorded whose key
-    // could not be written.
-    for path in [&key_path, &cert_path, &chain_path] {
-        if path.exists() {
-            return Err(BadInput(format!(
-                "`{}` exists; remove it or choose another --out-dir",
-                path.display()
-            ))
-            .into());
-        }
-    }
-    if !common.out_dir.is_dir() {
-        return Err(BadInput(format!(
-            "--out-dir `{}` is not a directory",
-            common.out_dir.display()
-        ))
-        .into());
-    }
+    let files = OutputFiles::prepare(&common.out_dir, &name)?;
 
     let profiles = home.profiles().map_err(ca_error)?;
     let profile = profiles.get(profile_kind);
@@ -174,35 +225,13 @@ fn issue_one(
         })
         .transpose()?;
 
-    // All or none: a key without its certificate (or the reverse) helps nobody. The
-    // certificate is recorded by now, so a failure says which one it was.
-    let mut files = NewFileSet::new();
-    let mut outputs = vec![
-        (key_path.as_path(), key_pem.as_bytes(), FileKind::Secret),
-        (
-            cert_path.as_path(),
-            issued.certificate_pem.as_bytes(),
-            FileKind::Public,
-        ),
-        (
-            chain_path.as_path(),
-            issued.chain_pem.as_bytes(),
-            FileKind::Public,
-        ),
-    ];
-    if let Some((path, der)) = &p12 {
-        outputs.push((path, der, FileKind::Secret));
-    }
-    for (path, bytes, kind) in outputs {
-        files.create(path, bytes, kind).map_err(|e| {
-            BadInput(format!(
-                "`{}` could not be written: {e}; certificate {} was issued and recorded, but none of its files were kept (its key is gone: revoke it and issue again)",
-                path.display(),
-                issued.record.serial
-            ))
-        })?;
-    }
-    files.keep();
+    files.write(
+        &key_pem,
+        &issued.certificate_pem,
+        &issued.chain_pem,
+        p12.as_ref().map(|(path, der)| (*path, der.as_slice())),
+        &issued.record.serial,
+    )?;
 
     let written = Written {
         serial: issued.record.serial.clone(),
@@ -210,16 +239,28 @@ fn issue_one(
         subject: issued.record.subject.clone(),
         sans: issued.record.sans.clone(),
         not_after: issued.record.not_after,
-        key: key_path,
-        certificate: cert_path,
-        chain: chain_path,
+        key: files.key,
+        certificate: files.certificate,
+        chain: files.chain,
         pkcs12: bundle.map(|bundle| bundle.path.clone()),
     };
-    match common.format {
+    report(&written, common.format, &ca.subject, bundle)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Prints what `issue` did: the certificate, and each file with what it is for.
+pub(crate) fn report(
+    written: &Written,
+    format: ReportFormat,
+    issuer: &str,
+    bundle: Option<&BundleRequest>,
+) -> anyhow::Result<()> {
+    match format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&written)?),
         ReportFormat::Text => {
             println!(
-                "Issued a {profile_kind} certificate for {} ({}), serial {}, valid until {}",
+                "Issued a {} certificate for {} ({}), serial {}, valid until {}",
+                written.profile,
                 written.subject,
                 if written.sans.is_empty() {
                     "no SANs".to_owned()
@@ -235,9 +276,8 @@ fn issue_one(
             );
             println!("  certificate  {}", written.certificate.display());
             println!(
-                "  chain        {}  (certificate + {}; what a TLS peer sends)",
+                "  chain        {}  (certificate + {issuer}; what a TLS peer sends)",
                 written.chain.display(),
-                ca.subject
             );
             if let Some(bundle) = bundle {
                 println!(
@@ -248,7 +288,7 @@ fn issue_one(
             }
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// A file name from a host or client name: `*.example.com` becomes `wildcard.example.com`,

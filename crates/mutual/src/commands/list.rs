@@ -74,35 +74,62 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitStatus> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         ReportFormat::Text => {
-            if page.records.is_empty() {
-                println!("No certificates match.");
-            } else {
-                println!(
-                    "{:<34} {:<13} {:<8} {:<10} SUBJECT / NAMES",
-                    "SERIAL", "PROFILE", "STATUS", "NOT AFTER"
-                );
-                for record in &page.records {
-                    let names = if record.sans.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  [{}]", record.sans.join(", "))
-                    };
-                    println!(
-                        "{:<34} {:<13} {:<8} {:<10} {}{names}",
-                        record.serial,
-                        record.profile,
-                        record.status_at(now).as_str(),
-                        record.not_after.date(),
-                        record.subject
-                    );
-                }
-            }
-            if let Some(next) = page.next {
-                println!("More: mutual list --after {next} (with the same filters)");
-            }
+            let rows: Vec<Row<'_>> = page
+                .records
+                .iter()
+                .map(|record| Row {
+                    serial: &record.serial,
+                    profile: &record.profile,
+                    status: record.status_at(now).as_str(),
+                    not_after: record.not_after,
+                    subject: &record.subject,
+                    sans: &record.sans,
+                })
+                .collect();
+            print_table(&rows, page.next.map(|c| c.to_string()).as_deref());
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// One line of `mutual list`.
+pub(crate) struct Row<'a> {
+    pub(crate) serial: &'a str,
+    pub(crate) profile: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) not_after: OffsetDateTime,
+    pub(crate) subject: &'a str,
+    pub(crate) sans: &'a [String],
+}
+
+/// The text of `mutual list`: a table, then the cursor of the next page if there is one.
+pub(crate) fn print_table(rows: &[Row<'_>], next: Option<&str>) {
+    if rows.is_empty() {
+        println!("No certificates match.");
+    } else {
+        println!(
+            "{:<34} {:<13} {:<8} {:<10} SUBJECT / NAMES",
+            "SERIAL", "PROFILE", "STATUS", "NOT AFTER"
+        );
+        for row in rows {
+            let names = if row.sans.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", row.sans.join(", "))
+            };
+            println!(
+                "{:<34} {:<13} {:<8} {:<10} {}{names}",
+                row.serial,
+                row.profile,
+                row.status,
+                row.not_after.date(),
+                row.subject
+            );
+        }
+    }
+    if let Some(next) = next {
+        println!("More: mutual list --after {next} (with the same filters)");
+    }
 }
 
 pub(crate) fn show(args: &ShowArgs) -> anyhow::Result<ExitStatus> {
@@ -126,34 +153,40 @@ pub(crate) fn show(args: &ShowArgs) -> anyhow::Result<ExitStatus> {
     match args.format {
         ShowFormat::Pem => print!("{}", record.pem),
         ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&record.view(now))?),
-        ShowFormat::Text => {
-            let view = record.view(now);
-            println!("Serial:       {}", view.serial);
-            println!("Profile:      {}", view.profile);
-            println!("Status:       {}", view.status);
-            if let (Some(at), Some(reason)) = (view.revoked_at, view.revocation_reason) {
-                println!("Revoked:      {at} ({reason})");
-            }
-            println!(
-                "Issued at:    {}{}",
-                view.issued_at,
-                view.requester
-                    .map(|r| format!(" for {r}"))
-                    .unwrap_or_default()
-            );
-            println!();
-            let options = mutual_x509::DecodeOptions {
-                now,
-                password: None,
-            };
-            let objects = mutual_x509::decode(record.pem.as_bytes(), &options)
-                .map_err(|e| anyhow::anyhow!(e.to_string()))?;
-            let colour =
-                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-            print!("{}", mutual_x509::text::render_all(&objects, colour));
-        }
+        ShowFormat::Text => print_record(&record.view(now), &record.pem, now)?,
     }
     Ok(ExitStatus::Success)
+}
+
+/// The text of `mutual show`: the record, then the decoded certificate.
+pub(crate) fn print_record(
+    view: &RecordView<'_>,
+    pem: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    println!("Serial:       {}", view.serial);
+    println!("Profile:      {}", view.profile);
+    println!("Status:       {}", view.status);
+    if let (Some(at), Some(reason)) = (view.revoked_at, view.revocation_reason) {
+        println!("Revoked:      {at} ({reason})");
+    }
+    println!(
+        "Issued at:    {}{}",
+        view.issued_at,
+        view.requester
+            .map(|r| format!(" for {r}"))
+            .unwrap_or_default()
+    );
+    println!();
+    let options = mutual_x509::DecodeOptions {
+        now,
+        password: None,
+    };
+    let objects = mutual_x509::decode(pem.as_bytes(), &options)
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let colour = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+    print!("{}", mutual_x509::text::render_all(&objects, colour));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,16 +15,17 @@ use crate::commands::list::open_store;
 use crate::commands::{ca_error, with_causes};
 use crate::exit::{BadInput, ExitStatus};
 
+/// What `revoke` reports (`--format json`).
 #[derive(Serialize)]
-struct Revoked {
-    serial: String,
-    subject: String,
+pub(crate) struct Revoked {
+    pub(crate) serial: String,
+    pub(crate) subject: String,
     #[serde(with = "time::serde::rfc3339")]
-    revoked_at: OffsetDateTime,
-    reason: &'static str,
+    pub(crate) revoked_at: OffsetDateTime,
+    pub(crate) reason: &'static str,
     #[serde(with = "time::serde::rfc3339::option")]
-    invalid_since: Option<OffsetDateTime>,
-    revoked_by: Option<String>,
+    pub(crate) invalid_since: Option<OffsetDateTime>,
+    pub(crate) revoked_by: Option<String>,
 }
 
 pub(crate) fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitStatus> {
@@ -38,19 +39,7 @@ pub(crate) fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitStatus> {
         .parse()
         .map_err(|e| BadInput(format!("--reason: {}", with_causes(&e))))?;
     let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    let invalid_since = args
-        .at
-        .as_deref()
-        .map(|at| {
-            let time = crate::input::at_or_now(Some(at))?;
-            if time > now {
-                return Err(BadInput(format!(
-                    "--at `{at}` is in the future: it says since when the certificate has been invalid"
-                )));
-            }
-            Ok(time)
-        })
-        .transpose()?;
+    let invalid_since = invalid_since(args.at.as_deref(), now)?;
     let revocation = Revocation {
         at: now,
         reason,
@@ -81,26 +70,55 @@ pub(crate) fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitStatus> {
         invalid_since,
         revoked_by: revocation.by.clone(),
     };
-    match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    let next = format!(
+        "Relying parties learn of it from the next CRL: run `mutual crl` and publish {}",
+        home.path().join("crl").display()
+    );
+    print_revoked(&report, &record.profile, args.format, &next)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `--at TIME`: since when the certificate has been invalid, which cannot be later than now.
+pub(crate) fn invalid_since(
+    at: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, BadInput> {
+    at.map(|at| {
+        let time = crate::input::at_or_now(Some(at))?;
+        if time > now {
+            return Err(BadInput(format!(
+                "--at `{at}` is in the future: it says since when the certificate has been invalid"
+            )));
+        }
+        Ok(time)
+    })
+    .transpose()
+}
+
+/// Prints what `revoke` did, then `next`: how relying parties will learn of it.
+pub(crate) fn print_revoked(
+    report: &Revoked,
+    profile: &str,
+    format: ReportFormat,
+    next: &str,
+) -> anyhow::Result<()> {
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(report)?),
         ReportFormat::Text => {
             println!(
-                "Revoked {} ({}), serial {}: {}{}",
-                record.subject,
-                record.profile,
-                record.serial,
-                reason.rfc_name(),
-                invalid_since
+                "Revoked {} ({profile}), serial {}: {}{}",
+                report.subject,
+                report.serial,
+                report.reason,
+                report
+                    .invalid_since
                     .map(|at| format!(", invalid since {}", rfc3339(at)))
                     .unwrap_or_default()
             );
-            println!(
-                "  Relying parties learn of it from the next CRL: run `mutual crl` and publish {}",
-                home.path().join("crl").display()
-            );
+            println!("  {next}");
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 pub(crate) fn crl(args: &CrlArgs) -> anyhow::Result<ExitStatus> {

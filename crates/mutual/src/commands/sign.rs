@@ -12,6 +12,9 @@ use crate::cli::SignArgs;
 use crate::commands::{ca_error, with_causes};
 use crate::exit::{BadInput, ExitStatus};
 
+/// Said whenever a server-client certificate is signed.
+pub(crate) const SERVER_CLIENT_WARNING: &str = "a server-client certificate serves both directions with one key, and it chains to the server CA (EKU serverAuth only), so strict verifiers accept it as a server certificate only; prefer separate certificates";
+
 pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
     let home = Home::resolve(args.ca.home.as_deref());
     let profile_kind: ProfileKind = args
@@ -42,9 +45,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
         Err(refusals) => return refused(&refusals),
     };
     if profile_kind == ProfileKind::ServerClient && profile.enabled {
-        eprintln!(
-            "mutual: warning: a server-client certificate serves both directions with one key, and it chains to the server CA (EKU serverAuth only), so strict verifiers accept it as a server certificate only; prefer separate certificates"
-        );
+        eprintln!("mutual: warning: {SERVER_CLIENT_WARNING}");
     }
     for note in &from_csr.ignored {
         eprintln!("mutual: note: ignored {note}");
@@ -120,7 +121,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
 }
 
 /// The CSR's DER, from PEM (`CERTIFICATE REQUEST` / `NEW CERTIFICATE REQUEST`) or DER.
-fn csr_der(name: &str, bytes: &[u8]) -> Result<Vec<u8>, BadInput> {
+pub(crate) fn csr_der(name: &str, bytes: &[u8]) -> Result<Vec<u8>, BadInput> {
     if !mutual_x509::pem::looks_like_pem(bytes) {
         return Ok(bytes.to_vec());
     }
