@@ -10,11 +10,64 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Private PKI and mutual-TLS toolkit: decode, issue, verify and serve certificates",
     long_about = None,
-    propagate_version = true
+    propagate_version = true,
+    after_help = "\
+Client mode: with --server (or $MUTUAL_SERVER), `issue`, `sign`, `revoke`, `list` and `show`
+ask a `mutual serve` over HTTPS instead of a local CA, and print and write the same as they do
+locally. --cert, --key, --p12 and --password-file go before the verb (after it they are the
+verb's own); --server and --ca-cert go anywhere. Administrative calls need an `admin`
+certificate: the admin.pem + admin.key.pem (or admin.p12) that `mutual serve` wrote. Nothing
+is picked up implicitly but $MUTUAL_CLIENT_CERT and $MUTUAL_CLIENT_KEY.
+
+Examples:
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert admin.pem --key admin.key.pem issue client alice --p12 alice.p12
+  export MUTUAL_SERVER=https://ca.example.internal:8443 MUTUAL_CA_CERT=root.pem
+  export MUTUAL_CLIENT_CERT=admin.pem MUTUAL_CLIENT_KEY=admin.key.pem
+  mutual list --profile client --format json
+  mutual revoke 74BDDD5E9058A2E7996FF6A1EEF158CD --reason keyCompromise
+  mutual renew --cert alice.pem --key alice.key.pem
+  mutual enroll --token-file device-123.token --subject device-123 --out-dir /etc/device"
 )]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// The client mode: which `mutual serve` to ask, how to trust it and who we are.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Client mode (a `mutual serve` instead of a local CA)")]
+pub(crate) struct ClientArgs {
+    /// Send issue, sign, revoke, list and show to this `mutual serve` (https://HOST:PORT)
+    /// instead of a local CA; renew and enroll always use it [env: MUTUAL_SERVER]
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) server: Option<String>,
+
+    /// Trust the server when its certificate chains to this CA certificate (PEM; the CA's
+    /// root, HOME/ca/root.pem) [env: MUTUAL_CA_CERT; default: the system's roots]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Authenticate with this client certificate (PEM; a chain may follow it)
+    /// [env: MUTUAL_CLIENT_CERT]
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "p12")]
+    pub(crate) cert: Option<PathBuf>,
+
+    /// The client certificate's private key (unencrypted PEM) [env: MUTUAL_CLIENT_KEY]
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub(crate) key: Option<PathBuf>,
+
+    /// Authenticate with the key and certificate in this PKCS#12 bundle (e.g. admin.p12)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) p12: Option<PathBuf>,
+
+    /// Read the --p12 password from this file (its first line); else $MUTUAL_P12_PASSWORD,
+    /// else a prompt
+    #[arg(long, value_name = "FILE", requires = "p12")]
+    pub(crate) password_file: Option<PathBuf>,
 }
 
 /// Where the CA lives, and how to unlock its keys: shared by every command that uses it.
@@ -68,6 +121,79 @@ pub(crate) enum Command {
     /// Run the CA as a service: REST API over HTTPS with client-certificate auth, OCSP,
     /// CRLs and CA certificates (also over plain HTTP); sets up a fresh home first
     Serve(ServeArgs),
+    /// Renew a certificate over mTLS with the certificate itself (`mutual serve`), and
+    /// replace its file in place; with --new-key, its key too
+    Renew(RenewArgs),
+    /// Get a certificate from a `mutual serve` with a one-time enrollment token: the key is
+    /// made here and never leaves this machine
+    Enroll(EnrollArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The service (--server or $MUTUAL_SERVER) authenticates the call with the certificate being
+renewed, which must still be current and unrevoked, and issues the same identity again. The
+new certificate replaces --cert atomically (a file that held a chain gets the new chain); with
+--new-key a fresh key is made here, sent as a CSR, and replaces --key (0600) as well. A failure
+leaves both files as they were.
+
+Examples:
+  mutual renew --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert alice.pem --key alice.key.pem
+  mutual renew --cert /etc/device/device-123.pem --key /etc/device/device-123.key.pem --new-key")]
+pub(crate) struct RenewArgs {
+    /// The certificate to renew (PEM), replaced by the new one
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: PathBuf,
+
+    /// Its private key (unencrypted PEM): proves possession, and is replaced with --new-key
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+
+    /// Make a new key pair (of the same type) and replace --key with it
+    #[arg(long)]
+    pub(crate) new_key: bool,
+
+    /// Output: text, or JSON describing what was written
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The token (from `mutual token create` on the CA) works once, for the subject and profile it
+names, until it expires. The key is generated here; only a CSR is sent. Files are written as
+`mutual issue` writes them: NAME.key.pem (0600), NAME.pem and NAME.chain.pem, all or none.
+
+Examples:
+  mutual enroll --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --token-file device-123.token --subject device-123 --out-dir /etc/device
+  MUTUAL_TOKEN=... mutual enroll --subject device-123 --key-type ec-p384")]
+pub(crate) struct EnrollArgs {
+    /// The enrollment token [env: MUTUAL_TOKEN]; prefer --token-file, since other users
+    /// can read a command line
+    #[arg(long, value_name = "TOKEN", conflicts_with = "token_file")]
+    pub(crate) token: Option<String>,
+
+    /// Read the enrollment token from this file (its first line)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+
+    /// The subject the token was made for (the certificate's CN); names the files
+    #[arg(long, value_name = "NAME")]
+    pub(crate) subject: String,
+
+    /// Key type of the new key pair
+    #[arg(long, default_value = "ec-p256", value_name = "TYPE")]
+    pub(crate) key_type: String,
+
+    /// Directory to write NAME.key.pem, NAME.pem and NAME.chain.pem into
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+
+    /// Output: text, or JSON describing what was written
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -185,7 +311,9 @@ pub(crate) struct IssueCommon {
 #[command(after_help = "\
 Examples:
   mutual issue server api.example.internal www.example.internal --ip 10.0.0.7
-  mutual issue server localhost --ip 127.0.0.1 --days 30 --out-dir /etc/ssl/api")]
+  mutual issue server localhost --ip 127.0.0.1 --days 30 --out-dir /etc/ssl/api
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert admin.pem --key admin.key.pem issue server api.example.internal")]
 pub(crate) struct IssueServerArgs {
     /// Host names (DNS SANs); the first names the files
     #[arg(required_unless_present = "ip", value_name = "HOST")]
@@ -205,7 +333,9 @@ Examples:
   mutual issue client alice --email alice@example.com
   mutual issue client billing-worker --uri spiffe://example.internal/billing/worker
   mutual issue client alice --p12 alice.p12 --p12-password-file alice.p12.pass
-  MUTUAL_P12_PASSWORD=... mutual issue client bob --p12 bob.p12 --legacy-p12")]
+  MUTUAL_P12_PASSWORD=... mutual issue client bob --p12 bob.p12 --legacy-p12
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert admin.pem --key admin.key.pem issue client alice --p12 alice.p12")]
 pub(crate) struct IssueClientArgs {
     /// The client's name (the certificate's CN); names the files
     #[arg(value_name = "NAME")]
@@ -329,7 +459,9 @@ pub(crate) struct Pkcs12ImportArgs {
 #[command(after_help = "\
 Examples:
   mutual list --expiring 30d
-  mutual list --profile client --status revoked --format json")]
+  mutual list --profile client --status revoked --format json
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --p12 admin.p12 --password-file admin.p12.password list --expiring 30d")]
 pub(crate) struct ListArgs {
     /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
     #[arg(long, value_name = "DIR")]
@@ -364,6 +496,12 @@ pub(crate) struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual show 74BDDD5E9058A2E7996FF6A1EEF158CD
+  mutual show 74BDDD5E9058A2E7996FF6A1EEF158CD --format pem > alice.pem
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert admin.pem --key admin.key.pem show 74BDDD5E9058A2E7996FF6A1EEF158CD --format json")]
 pub(crate) struct ShowArgs {
     /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
     #[arg(long, value_name = "DIR")]
@@ -383,7 +521,9 @@ pub(crate) struct ShowArgs {
 Examples:
   mutual revoke 74BDDD5E9058A2E7996FF6A1EEF158CD --reason keyCompromise
   mutual revoke 74BDDD5E9058A2E7996FF6A1EEF158CD --reason keyCompromise --at 2026-11-20T09:00:00Z
-  mutual crl                                          # then publish the new CRLs")]
+  mutual crl                                          # then publish the new CRLs
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert admin.pem --key admin.key.pem revoke 74BDDD5E9058A2E7996FF6A1EEF158CD")]
 pub(crate) struct RevokeArgs {
     /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
     #[arg(long, value_name = "DIR")]
@@ -617,7 +757,9 @@ pub(crate) enum Format {
 Examples:
   mutual sign api.csr --profile server --out api.pem
   mutual sign alice.csr --profile client --days 90
-  mutual sign api.csr --profile server --dry-run      # show the certificate it would get")]
+  mutual sign api.csr --profile server --dry-run      # show the certificate it would get
+  mutual --server https://ca.example.internal:8443 --ca-cert root.pem \\
+      --cert admin.pem --key admin.key.pem sign api.csr --profile server --out api.pem")]
 pub(crate) struct SignArgs {
     #[command(flatten)]
     pub(crate) ca: CaArgs,

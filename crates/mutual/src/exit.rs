@@ -34,5 +34,6 @@ pub(crate) struct BadInput(pub(crate) String);
 #[derive(Debug, thiserror::Error)]
 #[error("refused: {}", reasons.iter().map(|(code, reason)| format!("[{code}] {reason}")).collect::<Vec<_>>().join("; "))]
 pub(crate) struct Refusal {
-    pub(crate) reasons: Vec<(&'static str, String)>,
+    /// (code, reason): codes are the CA's own, or the service's in the client mode.
+    pub(crate) reasons: Vec<(String, String)>,
 }

@@ -1,6 +1,7 @@
 //! `mutual`: the binary. Parsing, dispatch and exit codes; the work is in the libraries.
 
 mod cli;
+mod client;
 mod commands;
 mod exit;
 mod input;
@@ -14,20 +15,12 @@ use crate::exit::{BadInput, ExitStatus};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Inspect(args) => commands::inspect::run(&args),
-        Command::Verify(args) => commands::verify::run(&args),
-        Command::Lint(args) => commands::lint::run(&args),
-        Command::Init(args) => commands::init::run(&args),
-        Command::Issue(command) => commands::issue::run(&command),
-        Command::List(args) => commands::list::list(&args),
-        Command::Show(args) => commands::list::show(&args),
-        Command::Revoke(args) => commands::revoke::revoke(&args),
-        Command::Crl(args) => commands::revoke::crl(&args),
-        Command::Bench(command) => commands::bench::run(&command),
-        Command::Sign(args) => commands::sign::run(&args),
-        Command::Pkcs12(command) => commands::pkcs12::run(&command),
-        Command::Serve(args) => commands::serve::run(&args),
+    let result = match commands::remote::mode(&cli.client, &cli.command) {
+        Err(error) => Err(error.into()),
+        Ok(commands::remote::Mode::Service(server)) => {
+            commands::remote::run(&server, &cli.client, &cli.command)
+        }
+        Ok(commands::remote::Mode::Local) => run_local(cli),
     };
     match result {
         Ok(status) => status.into(),
@@ -45,5 +38,27 @@ fn main() -> ExitCode {
                 ExitStatus::Internal.into()
             }
         }
+    }
+}
+
+/// A command on local files (the local CA), or `renew` and `enroll`, which always ask a
+/// service.
+fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Verify(args) => commands::verify::run(&args),
+        Command::Lint(args) => commands::lint::run(&args),
+        Command::Init(args) => commands::init::run(&args),
+        Command::Issue(command) => commands::issue::run(&command),
+        Command::List(args) => commands::list::list(&args),
+        Command::Show(args) => commands::list::show(&args),
+        Command::Revoke(args) => commands::revoke::revoke(&args),
+        Command::Crl(args) => commands::revoke::crl(&args),
+        Command::Bench(command) => commands::bench::run(&command),
+        Command::Sign(args) => commands::sign::run(&args),
+        Command::Pkcs12(command) => commands::pkcs12::run(&command),
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Renew(args) => commands::renew::run(&cli.client, &args),
+        Command::Enroll(args) => commands::enroll::run(&cli.client, &args),
     }
 }

@@ -1,10 +1,13 @@
 pub(crate) mod bench;
+pub(crate) mod enroll;
 pub(crate) mod init;
 pub(crate) mod inspect;
 pub(crate) mod issue;
 pub(crate) mod lint;
 pub(crate) mod list;
 pub(crate) mod pkcs12;
+pub(crate) mod remote;
+pub(crate) mod renew;
 pub(crate) mod revoke;
 pub(crate) mod serve;
 pub(crate) mod sign;
@@ -69,7 +72,7 @@ pub(crate) fn issue_error(error: &mutual_ca::issuance::IssueError) -> anyhow::Er
                 .iter()
                 .map(|lint| {
                     (
-                        "lint_refused",
+                        "lint_refused".to_owned(),
                         format!("the certificate would break lint {lint}; nothing was signed or recorded"),
                     )
                 })
