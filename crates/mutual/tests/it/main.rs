@@ -17,6 +17,7 @@ mod pkcs12_export;
 mod real_world;
 mod requests_and_crls;
 mod revocation;
+mod serve_client;
 mod verify;
 mod verify_matrix;
 
