@@ -10,6 +10,7 @@ mod error;
 mod identifier;
 mod model;
 mod sqlite;
+pub mod tokens;
 mod view;
 
 use std::path::Path;

@@ -19,6 +19,7 @@ use super::model::{
 use super::{StoreError, WriteStats};
 
 mod audit;
+mod tokens;
 mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
