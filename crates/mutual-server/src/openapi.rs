@@ -41,10 +41,13 @@ pub(crate) fn spec() -> Value {
         "info": {
             "title": "mutual CA service",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "A private CA for server and client certificates. Administrative calls authenticate with a client certificate from the `admin` profile (mutual TLS on the same listener; the handshake asks for a certificate without requiring one). OCSP, CRLs and CA certificates are also served over plain HTTP."
+            "description": "A private CA for server and client certificates. Administrative calls authenticate with a client certificate from the `admin` profile (mutual TLS on the same listener; the handshake asks for a certificate without requiring one). Devices enroll with a one-time token and renew with their current certificate. OCSP, CRLs and CA certificates are also served over plain HTTP."
         },
         "components": {
-            "securitySchemes": { "adminCertificate": { "type": "mutualTLS", "description": "A client certificate from the `admin` profile" } },
+            "securitySchemes": {
+                "adminCertificate": { "type": "mutualTLS", "description": "A client certificate from the `admin` profile" },
+                "holderCertificate": { "type": "mutualTLS", "description": "The caller's own current, unrevoked client certificate from this CA (client, server-client or admin profile)" }
+            },
             "schemas": {
                 "Error": {
                     "type": "object", "required": ["error", "message"],
@@ -81,7 +84,8 @@ pub(crate) fn spec() -> Value {
                             "pkcs12": { "type": "string", "description": "base64 PKCS#12 (POST /issue with format pkcs12)" },
                             "pkcs12_flavour": { "enum": ["modern", "legacy"] },
                             "password": { "type": "string", "description": "the PKCS#12 password, when the service made it up" },
-                            "ignored": { "type": "array", "items": { "type": "string" }, "description": "what the CSR asked for that the profile overrides" }
+                            "ignored": { "type": "array", "items": { "type": "string" }, "description": "what the CSR asked for that the profile overrides" },
+                            "renews": { "type": "string", "description": "POST /renew: the serial of the certificate presented" }
                         }
                     } ]
                 }
@@ -161,6 +165,64 @@ pub(crate) fn spec() -> Value {
                 "security": [ { "adminCertificate": [] } ],
                 "parameters": [ { "name": "serial", "in": "path", "required": true, "schema": { "type": "string" }, "description": "serial (hex) or SHA-256 fingerprint" } ],
                 "responses": merge(json!({ "200": { "description": "Certificate + certificate (PEM)" }, "404": error_response("Not in the inventory") }), admin_errors())
+            } },
+            "/api/v1/tokens": { "post": {
+                "summary": "Make a one-time enrollment token for one subject under one profile (as `mutual token create`); the token is in this answer only",
+                "security": [ { "adminCertificate": [] } ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["profile", "subject"],
+                    "properties": {
+                        "profile": { "enum": ["client", "server", "server-client", "admin"] },
+                        "subject": { "type": "string", "description": "the common name the enrolling CSR must carry" },
+                        "ttl": { "type": "string", "default": "1h", "description": "how long the token works, 1m to 30d: a number and m, h, d or w" }
+                    }
+                } } } },
+                "responses": merge(json!({
+                    "201": { "description": "The token", "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["token", "id", "profile", "subject", "expires_at"],
+                        "properties": {
+                            "token": { "type": "string", "description": "mtk_<id>_<secret>: give it to the device; it is not shown again" },
+                            "id": { "type": "string", "description": "names the token in the audit trail (`token:<id>`)" },
+                            "profile": { "type": "string" }, "subject": { "type": "string" },
+                            "expires_at": { "type": "string", "format": "date-time" }
+                        }
+                    } } } },
+                    "400": error_response("Bad JSON, an unknown or disabled profile (unknown_profile, profile_disabled, profile_not_enrollable), a subject that cannot be a common name (invalid_subject), a lifetime out of bounds (bad_ttl, ttl_out_of_range)")
+                }), admin_errors())
+            } },
+            "/api/v1/enroll": { "post": {
+                "summary": "Trade a one-time enrollment token and a CSR for a certificate under the token's profile; no client certificate needed",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["token", "csr"],
+                    "properties": {
+                        "token": { "type": "string", "description": "mtk_<id>_<secret>" },
+                        "csr": { "type": "string", "description": "PEM CERTIFICATE REQUEST; its CN must be the token's subject, its SANs (if any) the subject itself. Under the server profile a CSR without SANs gets the subject as its DNS (or IP) SAN" }
+                    }
+                } } } },
+                "responses": {
+                    "201": issued,
+                    "400": error_response("Bad JSON or CSR"),
+                    "401": error_response("token_invalid: no token has this id and secret, or it is malformed"),
+                    "403": error_response("token_subject_mismatch or token_san_mismatch: the CSR names someone else; the token is not spent"),
+                    "409": error_response("token_used: the token was spent (details say when and on which serial)"),
+                    "410": error_response("token_expired: the token expired (details say when)"),
+                    "422": error_response("Refused by the profile (bad CSR signature, weak key...); the token is not spent")
+                }
+            } },
+            "/api/v1/renew": { "post": {
+                "summary": "A new certificate for the caller's identity (subject, SANs, profile of the certificate presented), for the same key ({} or no body) or the key of a CSR",
+                "security": [ { "holderCertificate": [] } ],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                    "type": "object",
+                    "properties": { "csr": { "type": "string", "description": "PEM CERTIFICATE REQUEST for a new key; its names are ignored" } }
+                } } } },
+                "responses": {
+                    "201": issued,
+                    "400": error_response("Bad JSON or CSR"),
+                    "401": error_response("No client certificate, or one that does not verify: expired, another CA (details carry the diagnosis codes of `mutual verify`)"),
+                    "403": error_response("A certificate that is revoked, not in the inventory, or from a profile that is not renewed over mTLS"),
+                    "422": error_response("Refused by the profile (bad CSR, weak key, profile disabled since)")
+                }
             } },
             "/ocsp": { "post": { "summary": "OCSP (RFC 6960), application/ocsp-request", "responses": { "200": { "description": "application/ocsp-response" } } } },
             "/ocsp/{request}": { "get": { "summary": "OCSP by GET: the base64 DER request in the path", "parameters": [ { "name": "request", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/ocsp-response" } } } },

@@ -1,10 +1,14 @@
 //! The REST API under `/api/v1`: JSON in and out, administrative calls authenticated with
-//! an `admin` client certificate ([`crate::auth::Admin`]).
+//! an `admin` client certificate ([`crate::auth::Admin`]), renewal with the caller's own
+//! certificate ([`crate::auth::Holder`]), enrollment with a one-time token.
 
 mod body;
 mod ca;
 mod certificates;
+mod enroll;
 pub(crate) mod issue;
+mod renew;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -27,4 +31,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/revoke", post(certificates::revoke))
         .route("/api/v1/certificates", get(certificates::list))
         .route("/api/v1/certificates/{serial}", get(certificates::show))
+        .route("/api/v1/tokens", post(tokens::create))
+        .route("/api/v1/enroll", post(enroll::enroll))
+        .route("/api/v1/renew", post(renew::renew))
 }
