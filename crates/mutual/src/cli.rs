@@ -108,6 +108,10 @@ pub(crate) enum Command {
     Revoke(RevokeArgs),
     /// Sign the CRLs of the root, the server CA and the client CA
     Crl(CrlArgs),
+    /// Make one-time enrollment tokens: a device trades one and a CSR for its first
+    /// certificate (`POST /api/v1/enroll` on `mutual serve`)
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Measure this machine: how many certificates per second the CA issues, and where
     /// the time goes
     #[command(subcommand)]
@@ -590,6 +594,46 @@ pub(crate) enum CrlIssuer {
 pub(crate) enum CrlFormat {
     Pem,
     Der,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Make a token that enrolls one subject under one profile, once, until it expires;
+    /// printed once and stored only as a hash
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The token is printed on standard output (the details on standard error), so it can be
+captured: TOKEN=$(mutual token create ...). Hand it to the device over a channel you trust;
+it is a bearer credential until it is used or expires. The device enrolls with it:
+POST /api/v1/enroll {\"token\": ..., \"csr\": ...} on `mutual serve`, with a CSR whose CN is
+the subject (and whose SANs, if any, are the subject itself).
+
+Examples:
+  mutual token create --profile client --subject device-123 --ttl 1h
+  mutual token create --profile server --subject build-7.example.internal --ttl 15m --format json")]
+pub(crate) struct TokenCreateArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// The profile the certificate is issued under: client, server, server-client (when
+    /// enabled) or admin
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) profile: String,
+
+    /// The common name the enrolling CSR must carry, e.g. a device id or host name
+    #[arg(long, value_name = "NAME")]
+    pub(crate) subject: String,
+
+    /// How long the token works: 1m to 30d, as a number and m, h, d or w
+    #[arg(long, default_value = "1h", value_name = "PERIOD")]
+    pub(crate) ttl: String,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -54,6 +54,7 @@ fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Show(args) => commands::list::show(&args),
         Command::Revoke(args) => commands::revoke::revoke(&args),
         Command::Crl(args) => commands::revoke::crl(&args),
+        Command::Token(command) => commands::token::run(&command),
         Command::Bench(command) => commands::bench::run(&command),
         Command::Sign(args) => commands::sign::run(&args),
         Command::Pkcs12(command) => commands::pkcs12::run(&command),

@@ -11,6 +11,7 @@ pub(crate) mod renew;
 pub(crate) mod revoke;
 pub(crate) mod serve;
 pub(crate) mod sign;
+pub(crate) mod token;
 pub(crate) mod verify;
 
 use crate::exit::BadInput;
