@@ -18,6 +18,7 @@ mod real_world;
 mod requests_and_crls;
 mod revocation;
 mod serve_client;
+mod serve_enroll;
 mod verify;
 mod verify_matrix;
 
