@@ -4,7 +4,7 @@
 //! local commands' output on the service's own home.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use mutual_test::{MutualServe, openssl};
@@ -479,4 +479,178 @@ fn an_unreachable_server_is_exit_2_and_one_line_naming_the_url() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("give one of them"));
+}
+
+#[test]
+fn renew_replaces_the_certificate_and_with_new_key_the_key_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let devices = dir.path().join("device");
+    std::fs::create_dir(&devices).unwrap();
+    admin(
+        &service,
+        &["issue", "client", "dave", "--out-dir", s(&devices)],
+    );
+    let cert = devices.join("dave.pem");
+    let key = devices.join("dave.key.pem");
+    let first_serial = serial_of(&cert);
+    let first_key = std::fs::read(&key).unwrap();
+
+    // Same key: only the certificate changes.
+    let output = client(
+        &service,
+        None,
+        &[
+            "renew",
+            "--cert",
+            s(&cert),
+            "--key",
+            s(&key),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    let second_serial = serial_of(&cert);
+    assert_ne!(second_serial, first_serial);
+    assert_eq!(report["serial"], second_serial.as_str());
+    assert_eq!(report["previous_serial"], first_serial.as_str());
+    assert_eq!(report["new_key"], false);
+    assert_eq!(std::fs::read(&key).unwrap(), first_key);
+    verify_client(&service, &cert);
+    assert_eq!(public_key_of_certificate(&cert), public_key_of_key(&key));
+
+    // A new key: both files replaced, the key 0600, the pair matching, nothing left over.
+    let output = client(
+        &service,
+        None,
+        &["renew", "--cert", s(&cert), "--key", s(&key), "--new-key"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("replaced by a new key"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let third_serial = serial_of(&cert);
+    assert_ne!(third_serial, second_serial);
+    assert_ne!(std::fs::read(&key).unwrap(), first_key);
+    assert_eq!(mode(&key), 0o600);
+    verify_client(&service, &cert);
+    assert_eq!(public_key_of_certificate(&cert), public_key_of_key(&key));
+    assert_eq!(
+        names_in(&devices),
+        ["dave.chain.pem", "dave.key.pem", "dave.pem"]
+    );
+
+    // The renewed certificate is the caller's identity now: it can renew again.
+    let output = client(
+        &service,
+        None,
+        &["renew", "--cert", s(&cert), "--key", s(&key)],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // A key that is not the certificate's: refused before anything is sent or written.
+    let stranger: PathBuf = dir.path().join("stranger.key");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        s(&stranger),
+    ]);
+    let before = std::fs::read(&cert).unwrap();
+    let output = client(
+        &service,
+        None,
+        &["renew", "--cert", s(&cert), "--key", s(&stranger)],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("is not the key of the certificate"));
+    assert_eq!(std::fs::read(&cert).unwrap(), before);
+}
+
+#[test]
+fn enroll_with_a_token_writes_a_key_made_here_and_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let token = mutual()
+        .args(["token", "create", "--home", s(service.home())])
+        .args([
+            "--profile",
+            "client",
+            "--subject",
+            "device-123",
+            "--ttl",
+            "1h",
+        ])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{}", stderr(&token));
+    let token_file = dir.path().join("device-123.token");
+    std::fs::write(&token_file, &token.stdout).unwrap();
+    let out = dir.path().join("device");
+    std::fs::create_dir(&out).unwrap();
+
+    let output = client(
+        &service,
+        None,
+        &[
+            "enroll",
+            "--token-file",
+            s(&token_file),
+            "--subject",
+            "device-123",
+            "--out-dir",
+            s(&out),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["subject"], "CN=device-123");
+    assert_eq!(report["profile"], "client");
+    assert_eq!(
+        names_in(&out),
+        [
+            "device-123.chain.pem",
+            "device-123.key.pem",
+            "device-123.pem"
+        ]
+    );
+    assert_eq!(mode(&out.join("device-123.key.pem")), 0o600);
+    verify_client(&service, &out.join("device-123.pem"));
+    assert_eq!(
+        public_key_of_certificate(&out.join("device-123.pem")),
+        public_key_of_key(&out.join("device-123.key.pem"))
+    );
+
+    // The token works once: the second try is refused and writes nothing.
+    let again = dir.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let output = client(
+        &service,
+        None,
+        &[
+            "enroll",
+            "--token-file",
+            s(&token_file),
+            "--subject",
+            "device-123",
+            "--out-dir",
+            s(&again),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("refused [token_used]"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(names_in(&again).is_empty());
 }
