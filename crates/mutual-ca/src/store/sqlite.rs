@@ -42,6 +42,35 @@ macro_rules! columns {
     };
 }
 
+// The lookups, each served by an index of migration 0003 (`tests::lookups_use_their_index`
+// holds them to it).
+
+/// A serial alone: the prefix of `certificates_serial_issuer`.
+const FIND_BY_SERIAL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates WHERE serial = $1 ORDER BY id"
+);
+/// `certificates_fingerprint` is over the fingerprint's 32 bytes: the query spells the
+/// index's expression exactly, or SQLite would scan.
+const FIND_BY_FINGERPRINT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates \
+     WHERE unhex(replace(fingerprint_sha256, ':', '')) = unhex(replace($1, ':', ''))"
+);
+const FIND_BY_ISSUER_SERIAL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates WHERE issuer_key_id = $1 AND serial = $2"
+);
+/// `status = 'revoked'` spelled out lets SQLite use the partial index over revoked rows.
+const REVOKED_SERIALS: &str = "SELECT c.id, c.serial, c.revoked_at, c.revocation_reason, \
+     r.invalidity_date, c.not_after FROM certificates c \
+     LEFT JOIN revocations r ON r.certificate_id = c.id \
+     WHERE c.issuer_key_id = $1 AND c.status = 'revoked' AND c.not_after >= $2 \
+     ORDER BY c.serial";
+
 #[derive(Debug, Clone)]
 pub(super) struct SqliteStore {
     /// Reads, revocations and migrations.
@@ -56,8 +85,13 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // A certificate handed out must survive a power cut in the inventory too:
-            // FULL syncs the WAL at every commit (NORMAL could lose the last ones).
+            // A certificate handed out must survive a power cut in the inventory too. In WAL
+            // mode a commit is the append of its pages to the WAL; FULL fsyncs the WAL
+            // before COMMIT returns, so a committed row is on disk when `record` answers
+            // (a checkpoint later copies it into the database file, syncing both). NORMAL
+            // syncs only at checkpoints: the last commits before a power cut would be lost
+            // although their certificates were handed out. One sync per commit is the
+            // floor of a record made alone; group commit shares it between records.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
@@ -98,15 +132,11 @@ impl SqliteStore {
         let operation = "looking a certificate up";
         let raw = match lookup.normalised()? {
             Lookup::Serial(serial) => {
-                let rows: Vec<RawRecord> = sqlx::query_as(concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM certificates WHERE serial = $1 ORDER BY id"
-                ))
-                .bind(&serial)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(database(operation))?;
+                let rows: Vec<RawRecord> = sqlx::query_as(FIND_BY_SERIAL)
+                    .bind(&serial)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(database(operation))?;
                 if rows.len() > 1 {
                     return Err(StoreError::AmbiguousSerial {
                         serial,
@@ -115,101 +145,27 @@ impl SqliteStore {
                 }
                 rows.into_iter().next()
             }
-            Lookup::Fingerprint(fingerprint) => sqlx::query_as(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM certificates WHERE fingerprint_sha256 = $1"
-            ))
-            .bind(&fingerprint)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database(operation))?,
+            Lookup::Fingerprint(fingerprint) => sqlx::query_as(FIND_BY_FINGERPRINT)
+                .bind(&fingerprint)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database(operation))?,
             Lookup::IssuerSerial {
                 issuer_key_id,
                 serial,
-            } => sqlx::query_as(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM certificates WHERE issuer_key_id = $1 AND serial = $2"
-            ))
-            .bind(&issuer_key_id)
-            .bind(&serial)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database(operation))?,
+            } => sqlx::query_as(FIND_BY_ISSUER_SERIAL)
+                .bind(&issuer_key_id)
+                .bind(&serial)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database(operation))?,
         };
         raw.map(RawRecord::decode).transpose()
     }
 
     pub(super) async fn list(&self, query: &Query) -> Result<Page, StoreError> {
         let limit = query.effective_limit();
-        let now = query.now.unix_timestamp();
-        let mut select = QueryBuilder::<Sqlite>::new(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM certificates WHERE 1 = 1"
-        ));
-        if let Some(profile) = &query.profile {
-            select.push(" AND profile = ").push_bind(profile.clone());
-        }
-        match query.status {
-            None => {}
-            Some(StatusFilter::Valid) => {
-                select
-                    .push(" AND status = 'valid' AND not_after >= ")
-                    .push_bind(now);
-            }
-            Some(StatusFilter::Revoked) => {
-                select.push(" AND status = 'revoked'");
-            }
-            Some(StatusFilter::Expired) => {
-                select
-                    .push(" AND status = 'valid' AND not_after < ")
-                    .push_bind(now);
-            }
-        }
-        if let Some(within) = query.expiring_within {
-            let until = now.saturating_add(within.whole_seconds());
-            select
-                .push(" AND status = 'valid' AND not_after >= ")
-                .push_bind(now)
-                .push(" AND not_after <= ")
-                .push_bind(until);
-        }
-        if let Some(san) = &query.san {
-            select.push(" AND id IN (SELECT certificate_id FROM certificate_sans WHERE ");
-            match identifier::san_match(san) {
-                SanMatch::Exact(san) => {
-                    select
-                        .push("value = ")
-                        .push_bind(san.value)
-                        .push(" AND kind = ")
-                        .push_bind(san.kind);
-                }
-                SanMatch::Value(values) => {
-                    select.push("value IN (");
-                    let mut separated = select.separated(", ");
-                    for value in values {
-                        separated.push_bind(value);
-                    }
-                    select.push(")");
-                }
-            }
-            select.push(")");
-        }
-        if let Some(cursor) = query.after {
-            select
-                .push(" AND (not_after, id) > (")
-                .push_bind(cursor.not_after)
-                .push(", ")
-                .push_bind(cursor.id)
-                .push(")");
-        }
-        // One row more than asked tells whether another page follows, without a count.
-        select
-            .push(" ORDER BY not_after, id LIMIT ")
-            .push_bind(i64::from(limit) + 1);
-        let rows: Vec<RawRecord> = select
+        let rows: Vec<RawRecord> = list_statement(query, limit)
             .build_query_as()
             .fetch_all(&self.pool)
             .await
@@ -293,17 +249,12 @@ impl SqliteStore {
         at: OffsetDateTime,
     ) -> Result<Vec<RevokedSerial>, StoreError> {
         let issuer_key_id = identifier::key_id(issuer_key_id)?;
-        let rows: Vec<(i64, String, i64, i64, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT c.id, c.serial, c.revoked_at, c.revocation_reason, r.invalidity_date, \
-             c.not_after FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id \
-             WHERE c.issuer_key_id = $1 AND c.status = 'revoked' AND c.not_after >= $2 \
-             ORDER BY c.serial",
-        )
-        .bind(&issuer_key_id)
-        .bind(at.unix_timestamp())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(database("listing revoked certificates"))?;
+        let rows: Vec<(i64, String, i64, i64, Option<i64>, i64)> = sqlx::query_as(REVOKED_SERIALS)
+            .bind(&issuer_key_id)
+            .bind(at.unix_timestamp())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("listing revoked certificates"))?;
         rows.into_iter()
             .map(
                 |(id, serial, revoked_at, reason, invalid_since, not_after)| {
@@ -361,6 +312,77 @@ impl SqliteStore {
         .map_err(database("looking a certificate up"))?;
         raw.map(RawRecord::decode).transpose()
     }
+}
+
+/// The SELECT behind [`SqliteStore::list`]: `limit + 1` rows in (not_after, id) order.
+fn list_statement(query: &Query, limit: u32) -> QueryBuilder<'static, Sqlite> {
+    let now = query.now.unix_timestamp();
+    let mut select = QueryBuilder::<Sqlite>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM certificates WHERE 1 = 1"
+    ));
+    if let Some(profile) = &query.profile {
+        select.push(" AND profile = ").push_bind(profile.clone());
+    }
+    match query.status {
+        None => {}
+        Some(StatusFilter::Valid) => {
+            select
+                .push(" AND status = 'valid' AND not_after >= ")
+                .push_bind(now);
+        }
+        Some(StatusFilter::Revoked) => {
+            select.push(" AND status = 'revoked'");
+        }
+        Some(StatusFilter::Expired) => {
+            select
+                .push(" AND status = 'valid' AND not_after < ")
+                .push_bind(now);
+        }
+    }
+    if let Some(within) = query.expiring_within {
+        let until = now.saturating_add(within.whole_seconds());
+        select
+            .push(" AND status = 'valid' AND not_after >= ")
+            .push_bind(now)
+            .push(" AND not_after <= ")
+            .push_bind(until);
+    }
+    if let Some(san) = &query.san {
+        select.push(" AND id IN (SELECT certificate_id FROM certificate_sans WHERE ");
+        match identifier::san_match(san) {
+            SanMatch::Exact(san) => {
+                select
+                    .push("value = ")
+                    .push_bind(san.value)
+                    .push(" AND kind = ")
+                    .push_bind(san.kind);
+            }
+            SanMatch::Value(values) => {
+                select.push("value IN (");
+                let mut separated = select.separated(", ");
+                for value in values {
+                    separated.push_bind(value);
+                }
+                select.push(")");
+            }
+        }
+        select.push(")");
+    }
+    if let Some(cursor) = query.after {
+        select
+            .push(" AND (not_after, id) > (")
+            .push_bind(cursor.not_after)
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    // One row more than asked tells whether another page follows, without a count.
+    select
+        .push(" ORDER BY not_after, id LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+    select
 }
 
 /// Connects, retrying while another process holds the lock. Switching a new database to WAL
@@ -566,5 +588,77 @@ impl RawRecord {
             status,
             revocation_reason,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan for `sql`, one line per step.
+    async fn plan(pool: &SqlitePool, sql: &str) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&explain)
+            .fetch_all(pool)
+            .await
+            .expect("query plan");
+        rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+    }
+
+    /// Regression guard for migration 0003: an index expression spelled differently in a
+    /// query, or a partial index's condition left out of one, is not an error but a scan of
+    /// the whole inventory, which only shows once the inventory is large.
+    #[tokio::test]
+    async fn lookups_use_their_index() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = SqliteStore::open(&dir.path().join("store.sqlite"))
+            .await
+            .expect("store");
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("time");
+        let listing = |change: &dyn Fn(&mut Query)| {
+            let mut query = Query::new(now);
+            change(&mut query);
+            list_statement(&query, 100).sql().to_owned()
+        };
+        let cases = [
+            (FIND_BY_SERIAL.to_owned(), "certificates_serial_issuer"),
+            (
+                FIND_BY_ISSUER_SERIAL.to_owned(),
+                "certificates_serial_issuer",
+            ),
+            (FIND_BY_FINGERPRINT.to_owned(), "certificates_fingerprint"),
+            (REVOKED_SERIALS.to_owned(), "certificates_revoked_issuer"),
+            (
+                listing(&|q| q.status = Some(StatusFilter::Revoked)),
+                "certificates_revoked_not_after",
+            ),
+            (
+                listing(&|q| q.status = Some(StatusFilter::Valid)),
+                "certificates_not_after",
+            ),
+            (
+                listing(&|q| q.expiring_within = Some(time::Duration::days(7))),
+                "certificates_not_after",
+            ),
+            (
+                listing(&|q| q.profile = Some("server".to_owned())),
+                "certificates_profile",
+            ),
+            (
+                listing(&|q| q.san = Some("DNS:host.example".to_owned())),
+                "certificate_sans_value",
+            ),
+        ];
+        for (sql, index) in cases {
+            let steps = plan(&store.pool, &sql).await;
+            assert!(
+                steps
+                    .iter()
+                    .any(|step| step.contains(&format!(" INDEX {index} "))
+                        || step.ends_with(&format!(" INDEX {index}"))),
+                "{sql}\nexpected {index}, got {steps:#?}"
+            );
+        }
+        store.close().await;
     }
 }

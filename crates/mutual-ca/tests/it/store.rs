@@ -778,3 +778,180 @@ fn revocation(at: OffsetDateTime, reason: RevocationReason) -> Revocation {
         by: Some("test".to_owned()),
     }
 }
+
+/// A store as builds before migration 0003 left it: 0001 and 0002 applied by sqlx's
+/// migrator (so the checksums match this build's), rows written as the writer wrote them
+/// then (colon-hex fingerprint, SAN rows), one of them revoked.
+async fn store_before_lean_indexes(path: &Path) -> Vec<NewCertificate> {
+    use sqlx::Connection;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+
+    let old = tempfile::tempdir().unwrap();
+    let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for name in ["0001_certificates.sql", "0002_revocations.sql"] {
+        std::fs::copy(migrations.join(name), old.path().join(name)).unwrap();
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+
+    let rows = vec![
+        certificate("0A01", ISSUER_A, "server", NOW + 30 * DAY),
+        certificate("0A02", ISSUER_A, "client", NOW + 60 * DAY),
+        certificate("0A01", ISSUER_B, "server", NOW + 90 * DAY),
+    ];
+    for (id, row) in (1_i64..).zip(&rows) {
+        sqlx::query(
+            "INSERT INTO certificates (id, serial, issuer_key_id, issuer, subject, sans, \
+             not_before, not_after, profile, requester, fingerprint_sha256, pem, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(id)
+        .bind(&row.serial)
+        .bind(&row.issuer_key_id)
+        .bind(&row.issuer)
+        .bind(&row.subject)
+        .bind(serde_json::to_string(&row.sans).unwrap())
+        .bind(row.not_before.unix_timestamp())
+        .bind(row.not_after.unix_timestamp())
+        .bind(&row.profile)
+        .bind(row.requester.as_deref())
+        .bind(&row.fingerprint_sha256)
+        .bind(&row.pem)
+        .bind(NOW)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO certificate_sans (certificate_id, position, kind, value) \
+             VALUES ($1, 0, 'DNS', lower(substr($2, 5))), ($1, 1, 'IP', '10.0.0.1')",
+        )
+        .bind(id)
+        .bind(&row.sans[0])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = 1 \
+         WHERE id = 2",
+    )
+    .bind(NOW - DAY)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO revocations (certificate_id, revoked_by) VALUES (2, 'test')")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    rows
+}
+
+/// Migration 0003 replaces the indexes of a store that already holds certificates: every
+/// lookup still finds them (the fingerprint through its new 32-byte index), CRLs still list
+/// the revoked one, and the unique indexes still refuse duplicates.
+#[tokio::test]
+async fn a_store_from_before_the_lean_indexes_migrates_and_finds_what_it_holds() {
+    let temp = temp_store();
+    let rows = store_before_lean_indexes(&temp.path).await;
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+
+    for row in &rows {
+        let colon = row.fingerprint_sha256.clone();
+        for spelling in [colon.clone(), colon.to_lowercase(), colon.replace(':', "")] {
+            let found = store
+                .find(&Lookup::Fingerprint(spelling.clone()))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("no certificate found by fingerprint {spelling}"));
+            assert_eq!(found.serial, row.serial);
+            assert_eq!(found.issuer_key_id, row.issuer_key_id);
+            assert_eq!(found.fingerprint_sha256, colon, "shown as colon hex still");
+        }
+        let by_issuer = Lookup::IssuerSerial {
+            issuer_key_id: row.issuer_key_id.clone(),
+            serial: row.serial.to_lowercase(),
+        };
+        let found = store.find(&by_issuer).await.unwrap().unwrap();
+        assert_eq!(found.fingerprint_sha256, row.fingerprint_sha256);
+    }
+    let found = store.find(&Lookup::Serial("0a02".into())).await.unwrap();
+    assert_eq!(found.map(|r| r.status), Some(Status::Revoked));
+    let err = store
+        .find(&Lookup::Serial("0A01".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ambiguous_serial");
+
+    let revoked = store.revoked_serials(ISSUER_A, now()).await.unwrap();
+    assert_eq!(
+        revoked
+            .iter()
+            .map(|r| r.serial.as_str())
+            .collect::<Vec<_>>(),
+        ["0A02"]
+    );
+    let mut query = Query::new(now());
+    query.status = Some(StatusFilter::Revoked);
+    assert_eq!(list_serials(&store, &query).await, ["0A02"]);
+    query.status = Some(StatusFilter::Valid);
+    assert_eq!(list_serials(&store, &query).await, ["0A01", "0A01"]);
+    query.status = None;
+    query.san = Some("host-0A02.example".into());
+    assert_eq!(list_serials(&store, &query).await, ["0A02"]);
+
+    // The unique indexes of 0003 hold against the rows recorded before it.
+    let mut same_serial = certificate("0A01", ISSUER_A, "server", NOW + DAY);
+    same_serial.fingerprint_sha256 = fingerprint(ISSUER_A, "FFFF");
+    assert_eq!(
+        store.record(&same_serial).await.unwrap_err().code(),
+        "duplicate_serial"
+    );
+    let mut same_certificate = certificate("0A03", ISSUER_A, "server", NOW + DAY);
+    same_certificate.fingerprint_sha256 = rows[0].fingerprint_sha256.to_lowercase();
+    assert_eq!(
+        store.record(&same_certificate).await.unwrap_err().code(),
+        "duplicate_certificate"
+    );
+    let recorded = store
+        .record(&certificate("0A03", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+    assert_eq!(recorded.id, 4, "row ids carry on after the old rows");
+    store.close().await;
+
+    // The indexes are the ones 0003 says, whatever else later migrations add.
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", temp.path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'certificates' \
+         AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        indexes,
+        [
+            "certificates_fingerprint",
+            "certificates_not_after",
+            "certificates_profile",
+            "certificates_revoked_issuer",
+            "certificates_revoked_not_after",
+            "certificates_serial_issuer",
+        ]
+    );
+    conn.close().await.unwrap();
+}
