@@ -5,11 +5,12 @@
 //! returned. A row the database refuses (a serial or certificate already recorded) fails
 //! that caller alone; the rest of the batch is committed.
 //!
-//! A batch costs two round trips to the connection's worker thread whatever its size
-//! (BEGIN IMMEDIATE with one multi-row INSERT of the certificates, then one INSERT of their
-//! SANs with COMMIT); a round trip per statement is what a record used to spend most of its
-//! time on besides the sync. Alone, a record is a batch of one: synced before it returns,
-//! as before.
+//! A batch costs one round trip to the connection's worker thread whatever its size: BEGIN
+//! IMMEDIATE, one multi-row INSERT of the certificates, one INSERT of their SANs and COMMIT,
+//! sent together (each round trip is two thread switches, and a record alone used to take
+//! two). When a row is refused, that statement fails, the batch is rolled back and recorded
+//! again row by row, which tells each refused caller why; serials are random, so that is
+//! rare. Alone, a record is a batch of one: synced before it returns, as before.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +27,7 @@ use crate::store::{StoreError, WriteStats};
 
 /// Rows per transaction at most: 12 parameters each, far below SQLite's limit of 32,766.
 const MAX_BATCH: usize = 256;
-/// SAN rows per INSERT, 4 parameters each.
+/// SAN rows per INSERT, 4 parameters each (5 in the one-round-trip batch).
 const SANS_PER_INSERT: usize = 2048;
 /// Records waiting for the writer before `record` itself waits for room.
 const QUEUE: usize = 4 * MAX_BATCH;
@@ -266,7 +267,16 @@ async fn transaction(
     rows: &[&Row],
     counters: &Counters,
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
-    match record_rows(connection, rows).await {
+    let recorded = match record_all(connection, rows).await {
+        Ok(ids) => Ok((ids, rows.len() as u64)),
+        Err(_) => {
+            // A row refused (or the batch failing for another reason): nothing of it is
+            // committed. Again, row by row, so each refused row gets its own error.
+            rollback(connection).await;
+            record_each(connection, rows).await
+        }
+    };
+    match recorded {
         Ok((outcomes, recorded)) => {
             if recorded > 0 {
                 counters.commits.fetch_add(1, Ordering::Relaxed);
@@ -275,20 +285,87 @@ async fn transaction(
             Ok(outcomes)
         }
         Err(error) => {
-            // Undo whatever is open. When BEGIN itself failed, or a failed COMMIT already
-            // rolled back, SQLite answers "no transaction is active": nothing to undo.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+            rollback(connection).await;
             Err(error)
         }
     }
 }
 
-/// The transaction itself, in two round trips to the connection's worker thread when no
-/// row is refused: BEGIN with the certificates, then their SANs with COMMIT. The
-/// statements are sent together rather than through sqlx's `Transaction`, which would
-/// make each its own round trip, and a round trip was most of what a record cost apart
-/// from the sync. On `Err` the caller rolls back.
-async fn record_rows(
+/// Undoes whatever is open. When BEGIN itself failed, or a failed COMMIT already rolled
+/// back, SQLite answers "no transaction is active": nothing to undo.
+async fn rollback(connection: &mut SqliteConnection) {
+    let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+}
+
+/// The whole batch in one round trip: BEGIN, the certificates, their SANs, COMMIT. Any row
+/// refused fails the certificates' INSERT and so the batch (the caller rolls back); else
+/// returns each row's id, in order.
+async fn record_all(
+    connection: &mut SqliteConnection,
+    rows: &[&Row],
+) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    let mut batch = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
+    batch.push(CERTIFICATE_COLUMNS);
+    batch.push_values(rows, |mut values, row| {
+        bind_certificate(&mut values, row);
+    });
+    batch.push(" RETURNING id, fingerprint_sha256; ");
+    // The SANs find their certificate's id through the unique (serial, issuer_key_id)
+    // index: every row of the batch was inserted, or the batch failed above.
+    let sans: Vec<(&Row, i64, &IndexedSan)> = rows
+        .iter()
+        .flat_map(|row| {
+            (0_i64..)
+                .zip(&row.indexed_sans)
+                .map(move |(position, san)| (*row, position, san))
+        })
+        .collect();
+    for chunk in sans.chunks(SANS_PER_INSERT) {
+        batch.push(
+            "INSERT INTO certificate_sans (certificate_id, position, kind, value) \
+             SELECT c.id, v.column3, v.column4, v.column5 FROM (",
+        );
+        batch.push_values(chunk, |mut values, (row, position, san)| {
+            values
+                .push_bind(row.serial.as_str())
+                .push_bind(row.issuer_key_id.as_str())
+                .push_bind(*position)
+                .push_bind(san.kind.as_str())
+                .push_bind(san.value.as_str());
+        });
+        batch.push(
+            ") AS v JOIN certificates c ON c.serial = v.column1 AND c.issuer_key_id = v.column2; ",
+        );
+    }
+    batch.push("COMMIT");
+    let inserted: Vec<(i64, String)> = batch
+        .build_query_as()
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(database("recording certificates"))?;
+    // RETURNING's order is unspecified; a fingerprint names one row of the batch (the
+    // unique index saw to that).
+    Ok(rows
+        .iter()
+        .map(|row| {
+            inserted
+                .iter()
+                .find(|(_, fingerprint)| *fingerprint == row.fingerprint)
+                .map(|(id, _)| *id)
+                .ok_or_else(|| StoreError::Database {
+                    operation: "reading back the ids of recorded certificates",
+                    source: sqlx::Error::RowNotFound,
+                })
+        })
+        .collect())
+}
+
+/// The batch again after [`record_all`] failed, in one transaction that records the rows
+/// the database accepts and learns why it refuses the others: BEGIN with the certificates
+/// (skipping refused rows), each refused row alone for the database's own error, then the
+/// SANs with COMMIT. The statements are sent together rather than through sqlx's
+/// `Transaction`, which would make each its own round trip. On `Err` the caller rolls back.
+async fn record_each(
     connection: &mut SqliteConnection,
     rows: &[&Row],
 ) -> Result<(Vec<Result<i64, StoreError>>, u64), StoreError> {
