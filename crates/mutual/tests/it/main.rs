@@ -17,6 +17,7 @@ mod pkcs12_export;
 mod real_world;
 mod requests_and_crls;
 mod revocation;
+mod serve;
 mod serve_client;
 mod serve_enroll;
 mod verify;
