@@ -19,6 +19,7 @@ mod crl_cache;
 mod error;
 mod issuer;
 mod listen;
+mod metrics;
 mod ocsp;
 mod openapi;
 mod public;
@@ -95,6 +96,7 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    metrics::init();
     let now = time::OffsetDateTime::now_utc();
     let (boot, loaded) = bootstrap::prepare(&options, now).await?;
     let state = Arc::new(state::AppState::load(&options, loaded, &boot, now).await?);

@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/ocsp/{*request}", get(ocsp_get))
         .route("/ca/{file}", get(ca_certificate))
         .route("/crl/{file}", get(crl))
+        .route("/metrics", get(crate::metrics::scrape))
 }
 
 async fn health() -> Response {
@@ -75,6 +76,7 @@ async fn ocsp_get(State(state): State<Arc<AppState>>, Path(encoded): Path<String
 }
 
 async fn answer(state: &AppState, request: &[u8]) -> Response {
+    let started = std::time::Instant::now();
     let responders = state.responders.current();
     let der = Responder::respond_any(
         &responders,
@@ -83,6 +85,7 @@ async fn answer(state: &AppState, request: &[u8]) -> Response {
         time::OffsetDateTime::now_utc(),
     )
     .await;
+    crate::metrics::ocsp_answered(started.elapsed());
     let has_nonce = request.windows(NONCE_OID.len()).any(|w| w == NONCE_OID);
     // An answer with a nonce is for one request only; one without comes from the cache
     // and may be cached downstream for less than the responder's refresh margin, so

@@ -131,6 +131,8 @@ pub(crate) enum Command {
     /// Get a certificate from a `mutual serve` with a one-time enrollment token: the key is
     /// made here and never leaves this machine
     Enroll(EnrollArgs),
+    /// The audit trail: who issued, revoked, enrolled and renewed what, and when
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +198,32 @@ pub(crate) struct EnrollArgs {
     pub(crate) out_dir: PathBuf,
 
     /// Output: text, or JSON describing what was written
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual audit
+  mutual audit --action revoke --since 2026-11-01T00:00:00Z --format json")]
+pub(crate) struct AuditArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    /// Only this action: issue, sign, revoke, enroll, renew, token
+    #[arg(long, value_name = "ACTION")]
+    pub(crate) action: Option<String>,
+
+    /// Only entries at or after this RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+
+    /// At most this many, newest first
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub(crate) limit: u32,
+
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
 }

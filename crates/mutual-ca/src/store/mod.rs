@@ -6,6 +6,7 @@
 //! Times are stored as Unix seconds, UTC.
 
 mod audit;
+mod census;
 mod error;
 mod identifier;
 mod model;
@@ -18,6 +19,7 @@ use std::path::Path;
 use time::OffsetDateTime;
 
 pub use audit::{AuditAction, AuditEntry, AuditQuery, NewAuditEntry};
+pub use census::Census;
 pub use error::StoreError;
 pub use model::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,

@@ -20,6 +20,7 @@ use super::{StoreError, WriteStats};
 
 mod audit;
 mod tokens;
+mod census;
 mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

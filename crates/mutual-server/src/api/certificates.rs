@@ -187,6 +187,7 @@ pub(super) async fn revoke(
             ),
             other => lookup_error(other, &request.certificate),
         })?;
+    crate::metrics::revoked(reason.rfc_name());
     crate::api::issue::audit(
         &state,
         NewAuditEntry {

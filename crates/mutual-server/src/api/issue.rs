@@ -41,12 +41,14 @@ pub(super) async fn sign(
     State(state): State<Arc<AppState>>,
     Body(request): Body<SignRequest>,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let profile = profile(&request.profile)?;
     let der = csr_der(&request.csr)?;
     let actor = admin.actor();
     let from_csr = request_from_csr(&der, profile, request.days, Some(actor.clone()))
         .map_err(|refusals| refused(&refusals))?;
     let issued = sign_csr(&state, profile, &from_csr.request, &from_csr.public_key).await?;
+    crate::metrics::issued("sign", started.elapsed());
     audit(&state, entry(&actor, AuditAction::Sign, &issued, profile)).await;
     let mut body = issued_body(&issued);
     body["ignored"] = from_csr.ignored.into();
@@ -110,6 +112,7 @@ pub(super) async fn issue(
     State(state): State<Arc<AppState>>,
     Body(request): Body<IssueRequest>,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let profile = profile(&request.profile)?;
     let key_type: KeyType = request
         .key_type
@@ -162,6 +165,7 @@ pub(super) async fn issue(
         IssueFailure::Failed(e) => issue_failed(&e),
         IssueFailure::Key(e) => ApiError::internal("generating the key", &e),
     })?;
+    crate::metrics::issued("issue", started.elapsed());
     audit(
         &state,
         entry(&actor, AuditAction::Issue, &made.issued, profile),

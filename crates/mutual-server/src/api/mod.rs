@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             "/api/v1/health",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
+        .route("/api/v1/metrics", get(crate::metrics::scrape))
         .route("/api/v1/ca", get(ca::chain))
         .route("/api/v1/crl", get(ca::crl))
         .route("/api/v1/sign", post(issue::sign))

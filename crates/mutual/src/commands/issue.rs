@@ -202,9 +202,17 @@ fn issue_one(
         let store = Store::open_sqlite(&home.store())
             .await
             .map_err(|e| BadInput(with_causes(&e)))?;
-        issue(plan, &key, &ca, &store, now)
+        let issued = issue(plan, &key, &ca, &store, now)
             .await
-            .map_err(|e: IssueError| issue_error(&e))
+            .map_err(|e: IssueError| issue_error(&e))?;
+        crate::commands::audit_local(
+            &store,
+            mutual_ca::store::AuditAction::Issue,
+            &issued.record,
+            format!("profile {profile_kind}"),
+        )
+        .await;
+        anyhow::Ok(issued)
     })?;
 
     let key_pem =

@@ -1,3 +1,4 @@
+pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod enroll;
 pub(crate) mod init;
@@ -102,4 +103,37 @@ pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Who a local command acts as in the audit trail: `local:$USER`.
+pub(crate) fn local_actor() -> String {
+    format!(
+        "local:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+    )
+}
+
+/// Appends to the audit trail for a local command. The change itself is already
+/// committed, so a failure here is reported, not fatal.
+pub(crate) async fn audit_local(
+    store: &mutual_ca::store::Store,
+    action: mutual_ca::store::AuditAction,
+    record: &mutual_ca::store::CertificateRecord,
+    detail: String,
+) {
+    let entry = mutual_ca::store::NewAuditEntry {
+        at: time::OffsetDateTime::now_utc(),
+        actor: local_actor(),
+        action,
+        serial: Some(record.serial.clone()),
+        subject: Some(record.subject.clone()),
+        detail,
+    };
+    if let Err(e) = store.audit(&entry).await {
+        eprintln!(
+            "mutual: warning: {action} of serial {} is done, but the audit trail could not be written: {}",
+            record.serial,
+            with_causes(&e)
+        );
+    }
 }

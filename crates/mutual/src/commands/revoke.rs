@@ -60,6 +60,12 @@ pub(crate) fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitStatus> {
         }
         Err(error) => return Err(BadInput(with_causes(&error)).into()),
     };
+    runtime.block_on(crate::commands::audit_local(
+        &store,
+        mutual_ca::store::AuditAction::Revoke,
+        &record,
+        format!("reason {}", reason.rfc_name()),
+    ));
     runtime.block_on(store.close());
 
     let report = Revoked {

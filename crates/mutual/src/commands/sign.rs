@@ -99,9 +99,17 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
         let store = Store::open_sqlite(&home.store())
             .await
             .map_err(|e| BadInput(with_causes(&e)))?;
-        issue(plan, &from_csr.public_key, &ca, &store, now)
+        let issued = issue(plan, &from_csr.public_key, &ca, &store, now)
             .await
-            .map_err(|e| crate::commands::issue_error(&e))
+            .map_err(|e| crate::commands::issue_error(&e))?;
+        crate::commands::audit_local(
+            &store,
+            mutual_ca::store::AuditAction::Sign,
+            &issued.record,
+            format!("profile {profile_kind}"),
+        )
+        .await;
+        anyhow::Ok(issued)
     })?;
     match &args.out {
         Some(out) => {

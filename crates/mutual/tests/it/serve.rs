@@ -694,3 +694,88 @@ fn sigterm_lets_a_request_in_flight_finish() {
         service.output()
     );
 }
+
+#[test]
+fn metrics_count_the_inventory_and_the_audit_trail_names_who_did_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let (alice, _, issued) = issue_pem(
+        &service,
+        dir.path(),
+        json!({ "profile": "client", "name": "alice" }),
+    );
+    let (status, _) = service.post_admin(
+        "/api/v1/revoke",
+        &json!({ "certificate": issued["serial"], "reason": "superseded" }),
+    );
+    assert_eq!(status, 200);
+    let ocsp = service.openssl_ocsp(&service.ca_pem("client-ca"), &alice, &[]);
+    assert!(ocsp.status.success());
+    // A local command on the same home while the service runs.
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let local = crate::mutual()
+        .args(["issue", "client", "bob", "--home"])
+        .arg(service.home())
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        local.status.success(),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
+
+    let (status, metrics) = service.curl(None, &[&service.http("/metrics")]);
+    assert_eq!(status, 200);
+    for line in [
+        "mutual_certificates{profile=\"client\",status=\"revoked\"} 1",
+        "mutual_certificates{profile=\"client\",status=\"valid\"} 1",
+        "mutual_certificates{profile=\"admin\",status=\"valid\"} 1",
+        "mutual_certificates_expiring{within=\"7d\"} 2",
+        "mutual_issuance_seconds_count{endpoint=\"issue\"} 1",
+        "mutual_ocsp_response_seconds_count 1",
+        "mutual_revocations_total{reason=\"superseded\"} 1",
+    ] {
+        assert!(metrics.contains(line), "no `{line}` in:\n{metrics}");
+    }
+
+    let audit = crate::mutual()
+        .args(["audit", "--format", "json", "--home"])
+        .arg(service.home())
+        .output()
+        .unwrap();
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let audit: Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let entries = audit["entries"].as_array().unwrap();
+    let find = |action: &str, subject: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action && e["subject"] == subject)
+            .unwrap_or_else(|| panic!("no {action} of {subject} in {audit:#}"))
+    };
+    let admin = openssl(&[
+        "x509",
+        "-in",
+        s(&service.admin().0),
+        "-noout",
+        "-fingerprint",
+        "-sha256",
+    ]);
+    let admin = admin.trim().rsplit('=').next().unwrap().replace(':', "");
+    assert_eq!(find("issue", "CN=alice")["actor"], format!("admin:{admin}"));
+    assert_eq!(find("revoke", "CN=alice")["detail"], "reason superseded");
+    assert!(
+        find("issue", "CN=bob")["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("local:")
+    );
+    // Newest first.
+    assert_eq!(entries[0]["subject"], "CN=bob", "{audit:#}");
+}
