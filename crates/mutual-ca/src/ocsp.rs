@@ -3,7 +3,11 @@
 //! responder certificate (EKU OCSPSigning, id-pkix-ocsp-nocheck) that the CA issued.
 //!
 //! Answers to requests without a nonce are pre-signed and cached until shortly before
-//! their nextUpdate, so such a request costs a store lookup, not a signature; a request
+//! their nextUpdate, so such a request costs a map lookup, not a signature nor a store
+//! query: the cache is trusted while the store's count of revocations is unchanged, which
+//! is checked at most every [`EPOCH_CHECK`] (and at once after [`Responder::revoked`], which
+//! the service calls when it revokes). A revocation made by another process is answered
+//! within that second; a request
 //! with a nonce gets a fresh signature with the nonce echoed. A request that does not
 //! parse gets `malformedRequest`; one about another CA, `unauthorized`.
 
@@ -32,6 +36,8 @@ const NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1
 const BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
 /// More than this in one request is not a relying party's question.
 const MAX_QUESTIONS: usize = 16;
+/// How stale the responder's view of revocations made elsewhere may be.
+pub const EPOCH_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 /// A cached answer is re-signed once this much of its life is left.
 const REFRESH_MARGIN: Duration = Duration::minutes(10);
 
@@ -72,6 +78,17 @@ pub struct Responder {
     algorithm: AlgorithmIdentifierOwned,
     lifetime: Duration,
     cache: Mutex<HashMap<String, Cached>>,
+    epoch: Mutex<Epoch>,
+}
+
+/// The store's count of revocations when last looked, and when that was.
+#[derive(Debug, Clone, Copy)]
+struct Epoch {
+    revocations: Option<u64>,
+    checked: Option<std::time::Instant>,
+    /// Bumped each time the cache is dropped: an answer looked up before a drop must not
+    /// be cached after it.
+    generation: u64,
 }
 
 impl Responder {
@@ -140,6 +157,11 @@ impl Responder {
             algorithm,
             lifetime,
             cache: Mutex::new(HashMap::new()),
+            epoch: Mutex::new(Epoch {
+                revocations: None,
+                checked: None,
+                generation: 0,
+            }),
         })
     }
 
@@ -147,10 +169,14 @@ impl Responder {
     /// must always get an OCSP answer (`malformedRequest`, `unauthorized`, `internalError`
     /// when nothing better can be said).
     pub async fn respond(&self, request: &[u8], store: &Store, now: OffsetDateTime) -> Vec<u8> {
-        let now = now.replace_nanosecond(0).unwrap_or(now);
         let Ok(request) = OcspRequest::from_der(request) else {
             return status_only(OcspResponseStatus::MalformedRequest);
         };
+        self.answer(&request, store, now).await
+    }
+
+    async fn answer(&self, request: &OcspRequest, store: &Store, now: OffsetDateTime) -> Vec<u8> {
+        let now = now.replace_nanosecond(0).unwrap_or(now);
         let questions = &request.tbs_request.request_list;
         if questions.is_empty() || questions.len() > MAX_QUESTIONS {
             return status_only(OcspResponseStatus::MalformedRequest);
@@ -163,6 +189,20 @@ impl Responder {
             .find(|e| e.extn_id == NONCE)
             .cloned();
 
+        // The common case, one question and no nonce, comes from the cache without a
+        // store query while no revocation has happened since it was cached.
+        if let ([question], None) = (questions.as_slice(), &nonce)
+            && self.speaks_for(&question.req_cert)
+            && self.epoch_unchanged(store).await
+        {
+            let serial = hex_upper(question.req_cert.serial_number.as_bytes());
+            let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
+            if let Some(cached) = self.cached_any(&key, now) {
+                return cached;
+            }
+        }
+
+        let generation = self.generation();
         let mut answers = Vec::with_capacity(questions.len());
         for question in questions {
             if !self.speaks_for(&question.req_cert) {
@@ -201,6 +241,8 @@ impl Responder {
             None => return status_only(OcspResponseStatus::InternalError),
         };
         if let ([(_, serial, known)], true) = (answers.as_slice(), cacheable)
+            && generation.is_some()
+            && self.generation() == generation
             && let Ok(mut cache) = self.cache.lock()
         {
             cache.insert(
@@ -231,9 +273,61 @@ impl Responder {
             return status_only(OcspResponseStatus::MalformedRequest);
         };
         match responders.iter().find(|r| r.speaks_for(&first.req_cert)) {
-            Some(responder) => responder.respond(request, store, now).await,
+            Some(responder) => responder.answer(&parsed, store, now).await,
             None => status_only(OcspResponseStatus::Unauthorized),
         }
+    }
+
+    /// Tells the responder a certificate was just revoked, so its next request checks the
+    /// store rather than trusting the cache for up to [`EPOCH_CHECK`].
+    pub fn revoked(&self) {
+        if let Ok(mut epoch) = self.epoch.lock() {
+            epoch.checked = None;
+        }
+    }
+
+    /// True when the store's count of revocations is what it was when the cache was last
+    /// confirmed (looking at most every [`EPOCH_CHECK`]); when it changed, the cache is
+    /// dropped and false returned.
+    async fn epoch_unchanged(&self, store: &Store) -> bool {
+        let due = match self.epoch.lock() {
+            Ok(epoch) => match epoch.checked {
+                Some(at) if at.elapsed() < EPOCH_CHECK => return epoch.revocations.is_some(),
+                _ => true,
+            },
+            Err(_) => return false,
+        };
+        if !due {
+            return false;
+        }
+        let Ok(count) = store.revocations_ever().await else {
+            return false;
+        };
+        let Ok(mut epoch) = self.epoch.lock() else {
+            return false;
+        };
+        let unchanged = epoch.revocations == Some(count);
+        epoch.revocations = Some(count);
+        epoch.checked = Some(std::time::Instant::now());
+        if !unchanged {
+            epoch.generation += 1;
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.clear();
+            }
+        }
+        unchanged
+    }
+
+    fn generation(&self) -> Option<u64> {
+        self.epoch.lock().ok().map(|epoch| epoch.generation)
+    }
+
+    /// A cached answer for `key` still far enough from its nextUpdate, whatever it says.
+    fn cached_any(&self, key: &str, now: OffsetDateTime) -> Option<Vec<u8>> {
+        let cache = self.cache.lock().ok()?;
+        let cached = cache.get(key)?;
+        (cached.known != Known::Unknown && now + REFRESH_MARGIN < cached.next_update)
+            .then(|| cached.response.clone())
     }
 
     fn cached(&self, serial: &str, known: Known, now: OffsetDateTime) -> Option<Vec<u8>> {

@@ -23,4 +23,12 @@ impl Store {
             Backend::Sqlite(store) => store.census(now).await,
         }
     }
+
+    /// How many certificates were ever revoked: it only grows, so a change tells a cache
+    /// of revocation status (the OCSP responder's) that it is stale.
+    pub async fn revocations_ever(&self) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.revocations_ever().await,
+        }
+    }
 }

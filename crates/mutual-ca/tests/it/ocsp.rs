@@ -169,7 +169,10 @@ async fn openssl_reads_good_then_revoked_and_the_refusals() {
         .await;
     assert_eq!(first, second, "the cached answer was re-signed");
 
-    // Revoked: the cache notices the new status.
+    // Revoked (as by another process: nothing tells the responder): the cache notices the
+    // new status once it next checks the store's revocation count, within EPOCH_CHECK.
+    // (`mutual serve` also calls `Responder::revoked`, so its own revocations show at once;
+    // its end-to-end test covers that.)
     let serial = mutual_x509::Certificate::from_der(&der_of(&leaf_pem), now)
         .unwrap()
         .serial;
@@ -185,6 +188,7 @@ async fn openssl_reads_good_then_revoked_and_the_refusals() {
         )
         .await
         .unwrap();
+    std::thread::sleep(mutual_ca::ocsp::EPOCH_CHECK + std::time::Duration::from_millis(50));
     let third = responder.respond(&asked, &f.store, now).await;
     assert_ne!(third, first);
     let text = read(&f, &client_ca, &leaf, &third);

@@ -187,6 +187,9 @@ pub(super) async fn revoke(
             ),
             other => lookup_error(other, &request.certificate),
         })?;
+    for responder in state.responders.current().iter() {
+        responder.revoked();
+    }
     crate::metrics::revoked(reason.rfc_name());
     crate::api::issue::audit(
         &state,

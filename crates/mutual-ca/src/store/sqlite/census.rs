@@ -43,4 +43,12 @@ impl SqliteStore {
         }
         Ok(census)
     }
+
+    pub(in crate::store) async fn revocations_ever(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM revocations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database("counting revocations"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }
