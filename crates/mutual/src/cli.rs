@@ -862,6 +862,70 @@ pub(crate) enum BenchCommand {
     /// Issue N certificates as `mutual issue` does (P-256 key pair, plan, sign, check,
     /// store), then time each step alone
     Issue(BenchIssueArgs),
+    /// Load an HTTP endpoint (the service's OCSP responder, its API, or another server
+    /// beside it) with N connections for a fixed time; with --server-pid, the server's
+    /// CPU time per request
+    Http(BenchHttpArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  openssl ocsp -issuer client-ca.pem -cert alice.pem -no_nonce -reqout req.der
+  mutual bench http http://127.0.0.1:8080/ocsp --body req.der \\
+      --content-type application/ocsp-request --connections 16 --server-pid $(pidof mutual)
+  mutual bench http https://localhost:8443/api/v1/sign --body sign.json \\
+      --ca-cert mutual-data/ca/root.pem --cert mutual-data/admin.pem \\
+      --key mutual-data/admin.key.pem --expect-status 201")]
+pub(crate) struct BenchHttpArgs {
+    /// http://HOST:PORT/PATH or https://...
+    pub(crate) url: String,
+
+    /// POST this file as the body (else GET)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) body: Option<PathBuf>,
+
+    #[arg(long, default_value = "application/json", value_name = "TYPE")]
+    pub(crate) content_type: String,
+
+    /// Connections, each sending requests back to back
+    #[arg(long, default_value_t = 16, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) connections: u32,
+
+    /// Seconds measured
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub(crate) duration: f64,
+
+    /// Seconds of load before measuring (caches, connection pools)
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub(crate) warmup: f64,
+
+    /// A new connection for every request (as most OCSP relying parties do)
+    #[arg(long)]
+    pub(crate) close: bool,
+
+    /// The status every answer must have
+    #[arg(long, default_value_t = 200, value_name = "CODE")]
+    pub(crate) expect_status: u16,
+
+    /// Report this process's CPU time (with its children's) per request
+    #[arg(long, value_name = "PID")]
+    pub(crate) server_pid: Option<u32>,
+
+    /// For https: the root to trust
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// For https: a client certificate (PEM, with its chain) and its key
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: Option<PathBuf>,
+
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,7 @@ const WARM_UP: u32 = 5;
 pub(crate) fn run(command: &BenchCommand) -> anyhow::Result<ExitStatus> {
     match command {
         BenchCommand::Issue(args) => bench_issue(args),
+        BenchCommand::Http(args) => crate::commands::bench_http::run(args),
     }
 }
 

@@ -1,5 +1,6 @@
 pub(crate) mod audit;
 pub(crate) mod bench;
+pub(crate) mod bench_http;
 pub(crate) mod enroll;
 pub(crate) mod init;
 pub(crate) mod inspect;
