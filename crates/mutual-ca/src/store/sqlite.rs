@@ -19,8 +19,8 @@ use super::model::{
 use super::{StoreError, WriteStats};
 
 mod audit;
-mod tokens;
 mod census;
+mod tokens;
 mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

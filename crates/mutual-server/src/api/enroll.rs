@@ -107,7 +107,7 @@ pub(super) async fn enroll(
         .redeem_token(&token, &grant.subject, now)
         .await
         .map_err(|e| token_refused(&e))?;
-    let issued = match sign_csr(&state, grant.profile, &wanted, &public_key).await {
+    let issued = match sign_csr(&state, grant.profile, &wanted, &public_key, "enroll").await {
         Ok(issued) => issued,
         Err(error) => {
             if let Some(used_at) = claimed.used_at

@@ -86,7 +86,7 @@ pub(super) async fn renew(
         key_type,
         requester: Some(actor.clone()),
     };
-    let issued = sign_csr(&state, profile, &renewal, &public_key).await?;
+    let issued = sign_csr(&state, profile, &renewal, &public_key, "renew").await?;
     let mut audited = entry(&actor, AuditAction::Renew, &issued, profile);
     audited.detail = format!(
         "profile {profile}, renews {}{}",
