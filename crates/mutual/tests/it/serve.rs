@@ -779,3 +779,40 @@ fn metrics_count_the_inventory_and_the_audit_trail_names_who_did_what() {
     // Newest first.
     assert_eq!(entries[0]["subject"], "CN=bob", "{audit:#}");
 }
+
+#[test]
+fn an_existing_ca_with_encrypted_keys_needs_its_passphrase_to_serve() {
+    let ca = crate::ca::Ca::init(&[]);
+    // Without the passphrase the service cannot sign unattended: one clear line, exit 2.
+    let output = crate::mutual()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--home",
+        ])
+        .arg(ca.home())
+        .env_remove("MUTUAL_PASSPHRASE")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--passphrase-file"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    // With it, the service serves the CA that was there: no new CA, no admin.p12 made.
+    let pass = ca.pass();
+    let service = MutualServe::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        &ca.home(),
+        &["--passphrase-file", s(&pass)],
+    );
+    let banner = service.output();
+    assert!(!banner.contains("Created a CA"), "{banner}");
+    assert!(!ca.home().join("admin.p12").exists());
+    let (status, body) = service.curl(None, &[&service.http("/ca/client-ca.crt")]);
+    assert_eq!(status, 200, "{body}");
+}
