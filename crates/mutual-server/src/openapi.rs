@@ -228,7 +228,9 @@ pub(crate) fn spec() -> Value {
             "/ocsp/{request}": { "get": { "summary": "OCSP by GET: the base64 DER request in the path", "parameters": [ { "name": "request", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/ocsp-response" } } } },
             "/crl/{file}": { "get": { "summary": "root.crl, server-ca.crl, client-ca.crl (DER) or .pem", "parameters": [ { "name": "file", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/pkix-crl" } } } },
             "/ca/{file}": { "get": { "summary": "root.crt, server-ca.crt, client-ca.crt (DER), .pem, or chain.pem", "parameters": [ { "name": "file", "in": "path", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "application/pkix-cert" } } } },
-            "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } }
+            "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } },
+            "/metrics": { "get": { "summary": "Prometheus text format: mutual_certificates{profile,status}, mutual_certificates_expiring{within}, mutual_issuance_seconds{endpoint}, mutual_ocsp_response_seconds, mutual_revocations_total{reason}", "responses": { "200": { "description": "text/plain; version=0.0.4" } } } },
+            "/api/v1/metrics": { "get": { "summary": "The same as /metrics", "responses": { "200": { "description": "text/plain; version=0.0.4" } } } }
         }
     })
 }
