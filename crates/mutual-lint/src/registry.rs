@@ -33,6 +33,24 @@ pub(crate) const SIGNATURE: &[&[&Lint<SignatureAlgorithm>]] =
 
 pub(crate) const REQUEST: &[&[&Lint<Request>]] = &[rfc2986::request::LINTS];
 
+const fn count<S>(families: &[&[&Lint<S>]]) -> usize {
+    let mut total = 0;
+    let mut i = 0;
+    while i < families.len() {
+        total += families[i].len();
+        i += 1;
+    }
+    total
+}
+
+/// How many results a certificate's report holds: every lint but the requests' own.
+pub(crate) const CERTIFICATE_RESULTS: usize =
+    count(CERTIFICATE) + count(CLAIMS) + count(KEY) + count(SIGNATURE);
+
+/// How many results a request's report holds.
+pub(crate) const REQUEST_RESULTS: usize =
+    count(CLAIMS) + count(KEY) + count(SIGNATURE) + count(REQUEST);
+
 /// What a lint looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

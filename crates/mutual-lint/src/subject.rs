@@ -13,6 +13,7 @@ use x509_parser::cri_attributes::ParsedCriAttribute;
 use x509_parser::extensions::{GeneralName as XGeneralName, ParsedExtension, X509Extension};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use mutual_x509::{Certificate, Csr, Eku, Extension, ExtensionValue, KeyUsageBit};
 
@@ -110,10 +111,7 @@ fn strip_zeros(bytes: &[u8]) -> Vec<u8> {
 }
 
 impl Key {
-    fn from_spki(
-        spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
-        spki_tlv: &Tlv<'_>,
-    ) -> Option<Self> {
+    fn from_spki(spki: &SubjectPublicKeyInfo<'_>, spki_tlv: &Tlv<'_>) -> Option<Self> {
         let fields = der::children(spki_tlv.value)?;
         let algorithm = AlgorithmId::from_tlv(fields.first()?)?;
         let kind = match algorithm.oid.as_str() {
@@ -395,7 +393,8 @@ fn raw_extensions(list: &[X509Extension<'_>]) -> (Vec<RawExtension>, Vec<SanEntr
             _ => {}
         }
         raw.push(RawExtension {
-            oid: ext.oid.to_id_string(),
+            // As mutual-x509 spells extension OIDs (asn1-rs's `to_id_string` is slower).
+            oid: mutual_x509::tlv::oid_to_string(ext.oid.as_bytes()),
             critical: ext.critical,
             value: ext.value.to_vec(),
             malformed,
@@ -419,15 +418,46 @@ fn bad(what: &'static str) -> LintError {
     LintError::Structure { what }
 }
 
+/// What `mutual-x509` decodes that the certificate lints read: taken by value, so a caller
+/// that owns the decoded parts hands them over instead of copying them.
+pub(crate) struct Decoded {
+    pub(crate) subject: mutual_x509::DistinguishedName,
+    pub(crate) extensions: Vec<Extension>,
+    pub(crate) validity: mutual_x509::Validity,
+    pub(crate) self_signed: bool,
+    pub(crate) is_ca: bool,
+}
+
 impl Cert {
     /// Gathers the facts about a decoded certificate. `profile` forces the profile;
     /// `None` detects it.
     pub fn new(decoded: &Certificate, profile: Option<Profile>) -> Result<Self, LintError> {
-        let der_bytes = decoded.der.as_slice();
-        let (_, parsed) = X509Certificate::from_der(der_bytes).map_err(|e| LintError::Der {
+        let (_, parsed) = X509Certificate::from_der(&decoded.der).map_err(|e| LintError::Der {
             what: "certificate",
             detail: e.to_string(),
         })?;
+        Self::from_parsed(
+            &parsed,
+            Decoded {
+                subject: decoded.subject.clone(),
+                extensions: decoded.extensions.clone(),
+                validity: decoded.validity.clone(),
+                self_signed: decoded.self_signed,
+                is_ca: decoded.purpose.ca.is_some(),
+            },
+            profile,
+        )
+    }
+
+    /// The facts from the parsed certificate (its public key and extensions as
+    /// x509-parser reads them), the decoded parts, and what decoding hides, read here from
+    /// the DER with a TLV walk.
+    pub(crate) fn from_parsed(
+        parsed: &X509Certificate<'_>,
+        decoded: Decoded,
+        profile: Option<Profile>,
+    ) -> Result<Self, LintError> {
+        let der_bytes = parsed.as_raw();
         let (outer, _) = der::read(der_bytes).ok_or(bad("certificate"))?;
         let top = der::children(outer.value).ok_or(bad("certificate"))?;
         let tbs = top.first().ok_or(bad("TBSCertificate"))?;
@@ -462,17 +492,19 @@ impl Cert {
             algorithm: AlgorithmId::from_tlv(top.get(1).ok_or(bad("signatureAlgorithm"))?)
                 .ok_or(bad("signatureAlgorithm"))?,
         };
-        let key = Key::from_spki(&parsed.tbs_certificate.subject_pki, spki)
-            .ok_or(bad("subjectPublicKeyInfo"))?;
-        let (raw_extensions, san, explicit_text_tags) =
-            raw_extensions(parsed.tbs_certificate.extensions());
-        let is_ca = decoded.purpose.ca.is_some();
-        let eku = eku_of(&decoded.extensions);
-        let profiles = profile.map_or_else(|| detect_profiles(is_ca, eku), Profiles::one);
+        let tbs_parsed = &parsed.tbs_certificate;
+        let key =
+            Key::from_spki(&tbs_parsed.subject_pki, spki).ok_or(bad("subjectPublicKeyInfo"))?;
+        let (raw_extensions, san, explicit_text_tags) = raw_extensions(tbs_parsed.extensions());
+        let is_ca = decoded.is_ca;
+        let profiles = profile.map_or_else(
+            || detect_profiles(is_ca, eku_of(&decoded.extensions)),
+            Profiles::one,
+        );
         Ok(Cert {
             claims: Claims {
-                subject: decoded.subject.clone(),
-                extensions: decoded.extensions.clone(),
+                subject: decoded.subject,
+                extensions: decoded.extensions,
                 raw_extensions,
                 san,
                 explicit_text_tags,
@@ -494,7 +526,7 @@ impl Cert {
                 .iter()
                 .any(|t| matches!(t.tag, 0x81 | 0x82 | 0xa1 | 0xa2)),
             has_extensions_field: rest.iter().any(|t| t.tag == 0xa3),
-            validity: decoded.validity.clone(),
+            validity: decoded.validity,
         })
     }
 

@@ -4,6 +4,7 @@
 
 mod cases;
 mod der;
+mod direct;
 mod fixtures;
 mod fuzz_seeds;
 mod registry;
