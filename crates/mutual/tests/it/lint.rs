@@ -198,6 +198,67 @@ fn directories_stdin_requests_and_the_summary() {
     assert_eq!(result(&doc, "e_csr_signature_invalid"), "pass");
 }
 
+/// Many files, linted on every core and written as they finish: the documents still come
+/// in path order (depth first, names sorted), the same on every run, with keys skipped and
+/// a broken file reported on stderr without stopping the others.
+#[test]
+fn many_files_come_out_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = ["server-p256", "client", "any-eku", "server-cn-only"];
+    let mut expected = Vec::new();
+    for i in 0..240 {
+        let sub = dir
+            .path()
+            .join(format!("d{}", i % 3))
+            .join(format!("e{}", i % 2));
+        std::fs::create_dir_all(&sub).unwrap();
+        let file = sub.join(format!("c{i:03}.pem"));
+        std::fs::copy(corpus().cert(shapes[i % shapes.len()]), &file).unwrap();
+        expected.push(file.to_str().unwrap().to_owned());
+    }
+    std::fs::copy(corpus().key("client"), dir.path().join("d1/key.pem")).unwrap();
+    let broken = dir.path().join("d2/e0/c000x.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    expected.sort_by(|a, b| Path::new(a).cmp(Path::new(b)));
+
+    let run = || {
+        mutual()
+            .args(["lint", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let output = run();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("c000x.pem"), "{stderr}");
+    let docs: Vec<Value> = serde_json::Deserializer::from_slice(&output.stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let inputs: Vec<&str> = docs.iter().map(|d| d["input"].as_str().unwrap()).collect();
+    assert_eq!(inputs, expected);
+    assert_eq!(run().stdout, output.stdout, "the same bytes on every run");
+
+    let text = mutual().arg("lint").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let headers: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("==> ")?.strip_suffix(" <=="))
+        .collect();
+    assert_eq!(headers, expected);
+    assert!(
+        text.contains("240 certificates and requests linted, 60 with errors"),
+        "{}",
+        &text[text.len().saturating_sub(2000)..]
+    );
+}
+
 /// Broken input: exit 2 and one line naming the input; the other inputs are still linted.
 #[test]
 fn bad_input_is_exit_2_with_one_line() {
