@@ -2,7 +2,8 @@
 //! `cargo run --release -p mutual-lint --example corpus -- DIR COUNT`. One test CA (P-256)
 //! issues COUNT certificates of the shapes an inventory holds — server, client, server and
 //! client, OCSP — a quarter of them with a defect (no SAN, CN not in SAN, long validity,
-//! keyEncipherment on EC, internal names), each as its own PEM file. Serials are the index,
+//! keyEncipherment on EC, internal names), each as its own PEM file; on a cycle of three,
+//! a CRL distribution point, an OCSP responder or neither. Serials are the index,
 //! dates fixed: the same corpus on every machine except for the keys.
 #![allow(clippy::unwrap_used)]
 
@@ -77,9 +78,55 @@ fn main() {
             13 => p.subject_alt_names = vec![SanType::DnsName("db.internal".try_into().unwrap())],
             _ => {}
         }
+        // Revocation pointers, on a cycle of its own: a CRL distribution point, an OCSP
+        // responder (with the issuer's certificate), or neither — so the pkilint
+        // differential sees both tools pass as well as fire.
+        match i % 3 {
+            0 => {
+                p.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+                    uris: vec!["http://crl.example.com/corpus.crl".to_owned()],
+                }]
+            }
+            1 => p
+                .custom_extensions
+                .push(rcgen::CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                    aia(
+                        "http://ocsp.example.com",
+                        "http://ca.example.com/corpus.crt",
+                    ),
+                )),
+            _ => {}
+        }
         let cert = p
             .signed_by(&keys[i as usize % keys.len()], &issuer)
             .unwrap();
         std::fs::write(dir.join(format!("{i:05}.pem")), cert.pem()).unwrap();
     }
+}
+
+/// authorityInformationAccess content: id-ad-ocsp and id-ad-caIssuers, http URIs.
+fn aia(ocsp: &str, ca_issuers: &str) -> Vec<u8> {
+    let description = |oid_der: &[u8], uri: &str| {
+        let mut content = oid_der.to_vec();
+        content.extend(tlv(0x86, uri.as_bytes()));
+        tlv(0x30, &content)
+    };
+    let mut list = description(
+        &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01],
+        ocsp,
+    );
+    list.extend(description(
+        &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02],
+        ca_issuers,
+    ));
+    tlv(0x30, &list)
+}
+
+/// One DER element; the URIs here are short, so the length fits one octet.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag, u8::try_from(content.len()).unwrap()];
+    assert!(content.len() < 128);
+    out.extend_from_slice(content);
+    out
 }

@@ -8,8 +8,12 @@ use crate::lints::{cabf, mozilla, mutual, rfc2986, rfc5280, rfc5480, rfc6818, rf
 use crate::meta::{Meta, Trust, severity_name};
 use crate::subject::{Cert, Claims, Key, Request, SignatureAlgorithm};
 
-pub(crate) const CERTIFICATE: &[&[&Lint<Cert>]] =
-    &[rfc5280::structure::LINTS, cabf::validity::LINTS];
+pub(crate) const CERTIFICATE: &[&[&Lint<Cert>]] = &[
+    rfc5280::structure::LINTS,
+    cabf::validity::LINTS,
+    cabf::revocation::LINTS,
+    mutual::revocation::LINTS,
+];
 
 pub(crate) const CLAIMS: &[&[&Lint<Claims>]] = &[
     rfc5280::extensions::LINTS,

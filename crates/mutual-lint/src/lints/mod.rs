@@ -4,6 +4,7 @@ pub(crate) mod cabf {
     pub(crate) mod extensions;
     pub(crate) mod keys;
     pub(crate) mod names;
+    pub(crate) mod revocation;
     pub(crate) mod signature;
     pub(crate) mod validity;
 }
@@ -12,6 +13,7 @@ pub(crate) mod mozilla {
 }
 pub(crate) mod mutual {
     pub(crate) mod purpose;
+    pub(crate) mod revocation;
 }
 pub(crate) mod rfc2986 {
     pub(crate) mod request;

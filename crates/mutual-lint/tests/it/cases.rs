@@ -719,6 +719,21 @@ pub(crate) fn failing() -> Vec<(&'static str, Fixture)> {
         }),
     );
     add(
+        "e_server_revocation_information_missing",
+        server(|p| {
+            p.crl_distribution_points.clear();
+            p.custom_extensions[0] = custom(
+                "1.3.6.1.5.5.7.1.1",
+                false,
+                aia_ca_issuers_only("http://ca.example.com/ca.crt"),
+            )
+        }),
+    );
+    add(
+        "n_leaf_revocation_information_missing",
+        client(|p| p.crl_distribution_points.clear()),
+    );
+    add(
         "e_crl_distribution_point_not_http",
         server(|p| {
             p.crl_distribution_points = vec![CrlDistributionPoint {

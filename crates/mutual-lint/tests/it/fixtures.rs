@@ -71,6 +71,14 @@ pub(crate) fn aia(ocsp: &str, ca_issuers: &str) -> Vec<u8> {
     ])
 }
 
+/// AIA with the issuer's certificate only: no OCSP responder.
+pub(crate) fn aia_ca_issuers_only(ca_issuers: &str) -> Vec<u8> {
+    seq(&[&seq(&[
+        &oid("1.3.6.1.5.5.7.48.2"),
+        &tlv(0x86, ca_issuers.as_bytes()),
+    ])])
+}
+
 /// certificatePolicies: each policy with a user notice whose explicitText has `text_tag`.
 pub(crate) fn policies(oids: &[&str], text_tag: u8) -> Vec<u8> {
     let notice = seq(&[
@@ -123,7 +131,8 @@ pub(crate) fn server_params() -> CertificateParams {
     p
 }
 
-/// A client certificate that passes every lint.
+/// A client certificate that passes every lint: it says where its CRL is, so relying
+/// parties can check revocation.
 pub(crate) fn client_params() -> CertificateParams {
     let mut p = base("alice", 2);
     p.subject_alt_names = vec![
@@ -132,6 +141,9 @@ pub(crate) fn client_params() -> CertificateParams {
     ];
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec!["http://crl.example.com/client-ca.crl".to_owned()],
+    }];
     p
 }
 

@@ -8,6 +8,7 @@ mod direct;
 mod fixtures;
 mod fuzz_seeds;
 mod registry;
+mod revocation;
 
 use std::collections::{BTreeMap, BTreeSet};
 

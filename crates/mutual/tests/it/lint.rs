@@ -259,6 +259,56 @@ fn many_files_come_out_in_path_order() {
     );
 }
 
+/// A CA home without `[server] url` issues certificates that name no CRL and no OCSP
+/// responder: `mutual issue` still issues them (the pre-issuance gate refuses on errors
+/// only), and `mutual lint` says so with a notice — the BR's rule for the server
+/// certificate (an error under `--trust public`), mutual's own for the client one. With
+/// `[server] url` both pass.
+#[test]
+fn revocation_pointers_are_a_notice_for_a_home_without_a_server_url() {
+    let ca = crate::ca::Ca::init(&[]);
+    let (_, server, _) = ca.issue("server", &["plain.example.test"]);
+    let (_, client, _) = ca.issue("client", &["erin"]);
+    let server_path = server.to_str().unwrap();
+    let client_path = client.to_str().unwrap();
+    let (status, docs) = lint_json(&[server_path, client_path]);
+    assert_eq!(status, 0, "notices do not fail the default --min-severity");
+    assert_eq!(
+        result(&docs[0], "e_server_revocation_information_missing"),
+        "notice"
+    );
+    assert_eq!(
+        result(&docs[0], "n_leaf_revocation_information_missing"),
+        "NA"
+    );
+    assert_eq!(
+        result(&docs[1], "n_leaf_revocation_information_missing"),
+        "notice"
+    );
+    let (_, docs) = lint_json(&["--trust", "public", server_path]);
+    assert_eq!(
+        result(&docs[0], "e_server_revocation_information_missing"),
+        "error"
+    );
+
+    std::fs::write(
+        ca.home().join("mutual.toml"),
+        "[server]\nurl = \"http://ca.example.test/\"\n",
+    )
+    .unwrap();
+    let (_, server, _) = ca.issue("server", &["web.example.test"]);
+    let (_, client, _) = ca.issue("client", &["frank"]);
+    let (_, docs) = lint_json(&[server.to_str().unwrap(), client.to_str().unwrap()]);
+    assert_eq!(
+        result(&docs[0], "e_server_revocation_information_missing"),
+        "pass"
+    );
+    assert_eq!(
+        result(&docs[1], "n_leaf_revocation_information_missing"),
+        "pass"
+    );
+}
+
 /// Broken input: exit 2 and one line naming the input; the other inputs are still linted.
 #[test]
 fn bad_input_is_exit_2_with_one_line() {
