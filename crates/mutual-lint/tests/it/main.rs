@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cases;
+mod catalogue;
 mod der;
 mod direct;
 mod fixtures;

@@ -23,7 +23,7 @@ pub(crate) const REVOCATION_INFORMATION_MISSING: Lint<Cert> = Lint {
         Notice,
         Source::Mutual,
         "RFC 5280 §4.2.1.13, §4.2.2.1",
-        "a leaf certificate with neither a CRL distribution point nor an OCSP URL: relying parties are not told where to check revocation",
+        "a client certificate (or a leaf of no profile) with neither a CRL distribution point nor an OCSP URL: relying parties are not told where to check revocation",
     )
     .scope(LEAF),
     check: |c| {
