@@ -269,12 +269,15 @@ async fn transaction(
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
     let recorded = match record_all(connection, rows).await {
         Ok(ids) => Ok((ids, rows.len() as u64)),
-        Err(_) => {
-            // A row refused (or the batch failing for another reason): nothing of it is
-            // committed. Again, row by row, so each refused row gets its own error.
+        Err(error) if is_refusal(&error) => {
+            // Nothing of the batch is committed. Again, row by row, so each refused row
+            // gets its own error and the others are recorded.
             rollback(connection).await;
             record_each(connection, rows).await
         }
+        // Anything else (locked beyond the busy timeout, disk full...) would fail the slow
+        // path too: `write` tries each row alone instead.
+        Err(error) => Err(error),
     };
     match recorded {
         Ok((outcomes, recorded)) => {
@@ -289,6 +292,16 @@ async fn transaction(
             Err(error)
         }
     }
+}
+
+/// Whether `error` is a unique index refusing a row: a serial or certificate recorded
+/// already, before or earlier in the same batch.
+fn is_refusal(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Database { source, .. }
+            if source.as_database_error().is_some_and(|e| e.is_unique_violation())
+    )
 }
 
 /// Undoes whatever is open. When BEGIN itself failed, or a failed COMMIT already rolled
