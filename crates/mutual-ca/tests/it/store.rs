@@ -316,6 +316,29 @@ async fn list_filters_by_profile_status_expiry_and_san() {
     assert!(list_serials(&store, &naming).await.is_empty());
 }
 
+/// The census's expiring counts, now computed as every certificate in range less the
+/// revoked ones, agree with `list` (revoked E0 and expired A0 are not counted).
+#[tokio::test]
+async fn census_counts_expiring_certificates_as_list_does() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+    inventory(&store).await;
+    let census = store.census(now()).await.unwrap();
+    let mut within = Query::new(now());
+    within.expiring_within = Some(Duration::days(7));
+    assert_eq!(
+        census.expiring_7_days,
+        list_serials(&store, &within).await.len() as u64
+    );
+    assert_eq!(census.expiring_7_days, 4, "F0, B0, C0 and 01");
+    within.expiring_within = Some(Duration::days(30));
+    assert_eq!(
+        census.expiring_30_days,
+        list_serials(&store, &within).await.len() as u64
+    );
+    assert_eq!(census.expiring_30_days, 6, "and 02, D0");
+}
+
 #[tokio::test]
 async fn keyset_pagination_returns_every_record_once_in_order() {
     let temp = temp_store();
