@@ -428,22 +428,7 @@ fn sign(
         )
         .into());
     }
-    let profile: ProfileKind = args
-        .profile
-        .parse()
-        .map_err(|e| BadInput(format!("--profile: {e}")))?;
-    if let Some(out) = &args.out
-        && out.exists()
-    {
-        return Err(BadInput(format!(
-            "`{}` exists; mutual sign never overwrites",
-            out.display()
-        ))
-        .into());
-    }
-    let name = args.csr.display().to_string();
-    let bytes = crate::input::read_input(&name)?;
-    let der = crate::commands::sign::csr_der(&name, &bytes)?;
+    let (profile, der) = crate::commands::sign::checked_request(args)?;
     let service = service()?;
     let body = json!({
         "csr": mutual_x509::pem::encode("CERTIFICATE REQUEST", &der),

@@ -15,8 +15,9 @@ use crate::exit::{BadInput, ExitStatus};
 /// Said whenever a server-client certificate is signed.
 pub(crate) const SERVER_CLIENT_WARNING: &str = "a server-client certificate serves both directions with one key, and it chains to the server CA (EKU serverAuth only), so strict verifiers accept it as a server certificate only; prefer separate certificates";
 
-pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
-    let home = Home::resolve(args.ca.home.as_deref());
+/// The profile and the CSR's DER, checked before anything is asked of a CA (local or a
+/// service): the profile exists, `--out` would not overwrite, the CSR reads.
+pub(crate) fn checked_request(args: &SignArgs) -> anyhow::Result<(ProfileKind, Vec<u8>)> {
     let profile_kind: ProfileKind = args
         .profile
         .parse()
@@ -32,7 +33,12 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
     }
     let name = args.csr.display().to_string();
     let bytes = crate::input::read_input(&name)?;
-    let der = csr_der(&name, &bytes)?;
+    Ok((profile_kind, csr_der(&name, &bytes)?))
+}
+
+pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
+    let home = Home::resolve(args.ca.home.as_deref());
+    let (profile_kind, der) = checked_request(args)?;
 
     let profiles = home.profiles().map_err(ca_error)?;
     let profile = profiles.get(profile_kind);
