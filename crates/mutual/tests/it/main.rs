@@ -30,6 +30,20 @@ use assert_cmd::Command;
 use mutual_test::Corpus;
 use serde_json::Value;
 
+/// A path as a command-line argument.
+pub(crate) fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A real `mutual serve` on free loopback ports with its home in `dir/home`.
+pub(crate) fn start_serve(dir: &Path) -> mutual_test::MutualServe {
+    mutual_test::MutualServe::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        &dir.join("home"),
+        &[],
+    )
+}
+
 /// The `mutual` binary built by cargo for this test run.
 pub(crate) fn mutual() -> Command {
     Command::cargo_bin("mutual").unwrap()

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::ca::{Ca, PASSPHRASE as PASSWORD, mode};
+use crate::s;
 use crate::{inspect_json, mutual};
 use mutual_test::{openssl, openssl_output, require_tool};
 
@@ -54,10 +55,6 @@ impl Pkcs12Ca for Ca {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// `openssl pkcs12 -in P12 -passin file:PASS ARGS...`.

@@ -7,12 +7,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::ca::Ca;
+use crate::s;
 use crate::verify::{codes, verify_json};
 use mutual_test::{openssl, openssl_output};
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// Runs `mutual VERB... --home H EXTRA...` (commands that use no CA key).
 fn run(ca: &Ca, verb: &[&str], extra: &[&str]) -> std::process::Output {

@@ -6,20 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::{s, start_serve as start};
 use mutual_test::{MutualServe, openssl, openssl_output};
 use serde_json::{Value, json};
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn start(dir: &Path) -> MutualServe {
-    MutualServe::start(
-        &assert_cmd::cargo::cargo_bin("mutual"),
-        &dir.join("home"),
-        &[],
-    )
-}
 
 /// Issues over the API with the service-generated key as PEM; writes NAME.pem (chain
 /// without the root) and NAME.key into `dir`.

@@ -11,18 +11,7 @@ use mutual_test::{MutualServe, openssl};
 use serde_json::Value;
 
 use crate::mutual;
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn start(dir: &Path) -> MutualServe {
-    MutualServe::start(
-        &assert_cmd::cargo::cargo_bin("mutual"),
-        &dir.join("home"),
-        &[],
-    )
-}
+use crate::{s, start_serve as start};
 
 /// `mutual --server URL --ca-cert ROOT [identity] ARGS...`, with no client-mode variables
 /// inherited from the environment.

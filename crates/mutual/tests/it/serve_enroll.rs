@@ -15,18 +15,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::mutual;
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn start(dir: &Path) -> MutualServe {
-    MutualServe::start(
-        &assert_cmd::cargo::cargo_bin("mutual"),
-        &dir.join("home"),
-        &[],
-    )
-}
+use crate::{s, start_serve as start};
 
 /// `mutual token create --format json` on the service's home; the parsed report.
 fn token_create(service: &MutualServe, profile: &str, subject: &str, ttl: &str) -> Value {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::ca::Ca;
 use crate::mutual;
+use crate::s;
 use mutual_test::openssl_output;
 
 fn real_world_dir() -> PathBuf {
@@ -63,10 +64,6 @@ pub(crate) fn codes(document: &Value, list: &str) -> BTreeSet<String> {
         .iter()
         .map(|d| d["code"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 #[test]
