@@ -147,6 +147,30 @@ impl Verifier {
     /// Validates `leaf` for the policy; `chain` is what came after the leaf in its file
     /// (untrusted, and checked for order).
     pub fn verify(&self, leaf: &Certificate, chain: &[Certificate]) -> Verdict {
+        self.verify_with(&self.policy, self.ocsp.as_ref(), leaf, chain)
+    }
+
+    /// As [`Verifier::verify`], at `at` instead of the policy's time: a long-running
+    /// service (the gateway) builds one verifier and judges every handshake at its own now.
+    pub fn verify_at(
+        &self,
+        leaf: &Certificate,
+        chain: &[Certificate],
+        at: time::OffsetDateTime,
+    ) -> Verdict {
+        let mut policy = self.policy.clone();
+        policy.at = at;
+        let ocsp = self.ocsp.map(|options| OcspOptions { now: at, ..options });
+        self.verify_with(&policy, ocsp.as_ref(), leaf, chain)
+    }
+
+    fn verify_with(
+        &self,
+        policy: &Policy,
+        ocsp: Option<&OcspOptions>,
+        leaf: &Certificate,
+        chain: &[Certificate],
+    ) -> Verdict {
         // Borrowed, not cloned: in batch mode the pool is shared by every leaf.
         let mut pool: Vec<&Certificate> = chain.iter().collect();
         pool.extend(
@@ -165,8 +189,8 @@ impl Verifier {
                 pool: &pool_ders,
                 crls: &self.webpki_crls,
                 ekus: &self.ekus,
-                at: self.policy.at,
-                max_depth: self.policy.max_depth,
+                at: policy.at,
+                max_depth: policy.max_depth,
             },
         );
 
@@ -179,18 +203,18 @@ impl Verifier {
         let mut findings = Findings::default();
         let webpki_failed = strict.is_err();
         checks::path_end(&path, &mut findings);
-        checks::validity(&path, &self.policy, &mut findings);
+        checks::validity(&path, policy, &mut findings);
         checks::signatures(&path, webpki_failed, &mut findings);
         checks::key_strength(&path, &mut findings);
         checks::issuers(&path, &mut findings);
-        checks::purpose(&path, &self.policy, &mut findings);
+        checks::purpose(&path, policy, &mut findings);
         if webpki_failed {
             checks::name_constraints(&path, &mut findings);
         }
-        checks::host(&path, &self.policy, &mut findings);
-        checks::depth(&path, &self.policy, &mut findings);
-        revocation::check(&path, &self.crls, &self.policy, &mut findings);
-        if let Some(options) = &self.ocsp {
+        checks::host(&path, policy, &mut findings);
+        checks::depth(&path, policy, &mut findings);
+        revocation::check(&path, &self.crls, policy, &mut findings);
+        if let Some(options) = ocsp {
             ocsp::check(&path, options, &mut findings);
         }
         if matches!(path.end, End::Anchor(_)) {
@@ -216,7 +240,7 @@ impl Verifier {
                 )
                 .evidence("webpki_error", format!("{error:?}"));
         }
-        verdict::Verdict::new(&path, &self.policy, findings)
+        verdict::Verdict::new(&path, policy, findings)
     }
 }
 
