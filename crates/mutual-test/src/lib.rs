@@ -9,6 +9,7 @@
 //! account of what failed instead of returning errors, because a test is what calls them.
 
 mod corpus;
+mod gateway;
 mod ocsp;
 mod pem;
 mod port;
@@ -19,6 +20,7 @@ mod tools;
 mod verify_matrix;
 
 pub use corpus::Corpus;
+pub use gateway::{MutualGateway, SeenRequest, Upstream};
 pub use ocsp::{OcspResponder, OcspResponderBuilder};
 pub use pem::pem_to_der;
 pub use port::free_port;

@@ -133,6 +133,9 @@ pub(crate) enum Command {
     Enroll(EnrollArgs),
     /// The audit trail: who issued, revoked, enrolled and renewed what, and when
     Audit(AuditArgs),
+    /// An mTLS reverse proxy: admits only the right client certificates, forwards the
+    /// verified identity upstream, and says why it refuses the others
+    Gateway(GatewayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1042,4 +1045,101 @@ pub(crate) enum MinSeverity {
     Notice,
     Warn,
     Error,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "\
+With --config, everything comes from the file (see docs/gateway.md); without it, the flags
+make one listener and one route: any certificate from --client-ca reaches --upstream.
+Requests are logged to standard output, one JSON line each; refusals carry the diagnosis
+code of `mutual verify` (expired, unknown_issuer, eku_mismatch, revoked, ...). SIGHUP, or a
+changed file, reloads certificates, CRLs and routes without dropping a connection.
+
+Examples:
+  mutual gateway --listen 0.0.0.0:8443 --cert server.pem --key server.key.pem \\
+      --client-ca mutual-data/ca/client-ca.pem --upstream http://127.0.0.1:8080
+  mutual gateway --config /etc/mutual/gateway.toml
+  mutual gateway check --config /etc/mutual/gateway.toml"
+)]
+pub(crate) struct GatewayArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<GatewayAction>,
+
+    /// The configuration file (TOML); the other flags are for the one-listener case
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key", "client_ca", "upstream"])]
+    pub(crate) config: Option<std::path::PathBuf>,
+
+    /// Address to accept TLS connections on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub(crate) listen: std::net::SocketAddr,
+
+    /// The gateway's server certificate, followed by its intermediates (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: Option<std::path::PathBuf>,
+
+    /// The server certificate's private key (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<std::path::PathBuf>,
+
+    /// A CA whose client certificates are accepted; only these are trusted (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) client_ca: Vec<std::path::PathBuf>,
+
+    /// Where admitted requests go: http://HOST:PORT
+    #[arg(long, value_name = "URL")]
+    pub(crate) upstream: Option<String>,
+
+    /// `require`: a handshake without a valid client certificate fails with a TLS alert;
+    /// `optional`: it completes and the request is answered 496 (none) or 495 (invalid)
+    /// with the reason
+    #[arg(long, value_enum, default_value_t = GatewayMode::Require)]
+    pub(crate) mode: GatewayMode,
+
+    /// The most intermediate CAs between a client certificate and a --client-ca
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub(crate) max_depth: usize,
+
+    /// A CRL file or http:// URL to check client certificates against (repeatable)
+    #[arg(long, value_name = "FILE|URL")]
+    pub(crate) crl: Vec<String>,
+
+    /// Admit a certificate whose revocation status no CRL gives (default: refuse it)
+    #[arg(long)]
+    pub(crate) crl_soft_fail: bool,
+
+    /// Refuse client certificates that carry no EKU (default: accept them, as RFC 5280 does)
+    #[arg(long)]
+    pub(crate) refuse_no_eku: bool,
+
+    /// Plain-HTTP admin address for /metrics, /debug/refusals, /debug/crls and /health
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) admin_listen: Option<std::net::SocketAddr>,
+
+    /// Send the client certificate upstream too, as URL-encoded PEM (X-Client-Cert)
+    #[arg(long)]
+    pub(crate) forward_pem: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GatewayAction {
+    /// Check a configuration as the gateway would load it (files read, keys matched to
+    /// certificates, CRLs fetched, routes compiled); exit 1 listing every problem
+    Check(GatewayCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GatewayCheckArgs {
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: std::path::PathBuf,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GatewayMode {
+    Require,
+    Optional,
 }

@@ -60,6 +60,7 @@ fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Pkcs12(command) => commands::pkcs12::run(&command),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
+        Command::Gateway(args) => commands::gateway::run(&args),
         Command::Renew(args) => commands::renew::run(&cli.client, &args),
         Command::Enroll(args) => commands::enroll::run(&cli.client, &args),
     }

@@ -64,7 +64,7 @@ fn serve_error(error: &ServeError) -> anyhow::Error {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -10,6 +10,7 @@ mod corpus;
 mod endpoint;
 mod formats;
 mod full_disk;
+mod gateway;
 mod keys;
 mod lint;
 mod pkcs12;

@@ -1,0 +1,192 @@
+//! The listeners: accept, handshake (with the client's certificate judged), then HTTP/1.1
+//! or HTTP/2 by ALPN until the connection ends; on shutdown no new connections, and
+//! in-flight requests finish for up to the drain time.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::judge::{Judge, Judgement};
+use crate::load::Generation;
+use crate::metrics::HANDSHAKES;
+use crate::proxy::{ClientCert, Connection};
+use crate::recorder::{Entry, Stage};
+use crate::refusal::Refusal;
+use crate::state::Shared;
+use crate::tls::{HANDSHAKE, Notes};
+
+/// Serves listener number `index` of every generation until `stop`.
+pub(crate) async fn serve(
+    index: usize,
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // EMFILE and friends: wait for connections to close rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = crate::state::stopped(&mut stop) => break,
+        };
+        let shared = shared.clone();
+        let generation = shared.current();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            connection(tcp, remote, index, generation, shared, watcher).await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after the drain time were cut off");
+    }
+}
+
+async fn connection(
+    tcp: tokio::net::TcpStream,
+    remote: SocketAddr,
+    index: usize,
+    generation: Arc<Generation>,
+    shared: Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let Some(runtime) = generation.listeners.get(index) else {
+        return;
+    };
+    let listener = runtime.addr;
+    let limits = &generation.config.limits;
+    let notes = Arc::new(Mutex::new(Notes::default()));
+    let handshake = HANDSHAKE.scope(notes.clone(), runtime.acceptor.accept(tcp));
+    let result = tokio::time::timeout(limits.handshake_timeout, handshake).await;
+    let notes = notes
+        .lock()
+        .map(|mut n| std::mem::take(&mut *n))
+        .unwrap_or_default();
+    let stream = match result {
+        Err(_) => {
+            count(listener, "failed", "handshake_timeout");
+            return;
+        }
+        Ok(Err(error)) => {
+            handshake_failed(&shared, &runtime.judge, notes, &error, remote, listener);
+            return;
+        }
+        Ok(Ok(stream)) => stream,
+    };
+    let judgement = notes.judgement.or_else(|| {
+        // A resumed session skips the verifier; the chain is judged again (from memory,
+        // usually) so that a revocation loaded since still counts.
+        let certificates = stream.get_ref().1.peer_certificates()?;
+        let (leaf, rest) = certificates.split_first()?;
+        let rest: Vec<&[u8]> = rest.iter().map(|c| c.as_ref()).collect();
+        Some(runtime.judge.judge(leaf.as_ref(), &rest))
+    });
+    let client = match judgement {
+        Some(Judgement::Admitted(admitted)) => {
+            count(listener, "admitted", "");
+            ClientCert::Admitted(admitted)
+        }
+        Some(Judgement::Refused(refusal)) => {
+            count(listener, "refused_later", refusal.code);
+            ClientCert::Refused(refusal)
+        }
+        None => {
+            count(listener, "no_certificate", "");
+            ClientCert::None
+        }
+    };
+    let conn = Arc::new(Connection {
+        remote,
+        listener,
+        client,
+        judge: runtime.judge.clone(),
+        generation: generation.clone(),
+        shared,
+    });
+    let service =
+        hyper::service::service_fn(move |request| crate::proxy::handle(conn.clone(), request));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.idle_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.idle_timeout));
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(connection.into_owned()).await {
+        tracing::debug!(%remote, error = %e, "connection ended with an error");
+    }
+}
+
+fn count(listener: SocketAddr, outcome: &'static str, code: &'static str) {
+    metrics::counter!(HANDSHAKES, "listener" => listener.to_string(), "outcome" => outcome, "code" => code)
+        .increment(1);
+}
+
+/// A handshake that failed: if over the client's certificate (or its absence), the
+/// refusal is logged with its diagnosis and kept in the flight recorder.
+fn handshake_failed(
+    shared: &Shared,
+    judge: &Judge,
+    notes: Notes,
+    error: &std::io::Error,
+    remote: SocketAddr,
+    listener: SocketAddr,
+) {
+    let rustls_error = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    let refusal = if let Some(refusal) = notes.key_not_proven {
+        refusal
+    } else if let Some(Judgement::Refused(refusal)) = notes.judgement {
+        (*refusal).clone()
+    } else if let Some(rustls::Error::NoCertificatesPresented) = rustls_error {
+        Refusal::no_certificate(&judge.accepted_cas)
+    } else {
+        // Not about certificates: a scanner, a client that gave up, no common protocol.
+        count(listener, "failed", "handshake_failed");
+        tracing::debug!(%remote, error = %error, "TLS handshake failed");
+        return;
+    };
+    count(listener, "refused", refusal.code);
+    shared.log(&serde_json::json!({
+        "time": crate::state::now_rfc3339(),
+        "event": "handshake_refused",
+        "remote": remote,
+        "listener": listener,
+        "code": refusal.code,
+        "message": refusal.message,
+        "fix": refusal.fix,
+        "certificate": refusal.certificate,
+        "tls_error": error.to_string(),
+    }));
+    shared.recorder.record(Entry {
+        time: time::OffsetDateTime::now_utc(),
+        stage: Stage::Handshake,
+        remote,
+        listener,
+        method: None,
+        path: None,
+        refusal,
+    });
+}
