@@ -14,6 +14,7 @@
 //! accept ─> handshake (tls::ClientVerifier ─> judge::Judge) ─> proxy::handle ─┘─> upstream
 //! ```
 
+mod access_log;
 mod admin;
 pub mod config;
 mod fetch;

@@ -115,6 +115,9 @@ async fn connection(
     let conn = Arc::new(Connection {
         remote,
         listener,
+        forwarded_for: http::HeaderValue::from_str(&remote.ip().to_string())
+            .unwrap_or_else(|_| http::HeaderValue::from_static("unknown")),
+        log: crate::access_log::ConnectionLog::new(remote, listener, &client),
         client,
         judge: runtime.judge.clone(),
         generation: generation.clone(),

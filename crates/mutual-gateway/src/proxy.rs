@@ -16,8 +16,8 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use serde::Serialize;
 
+use crate::access_log::{ConnectionLog, RequestLine, Timestamp, Verdict};
 use crate::judge::Admitted;
 use crate::load::Generation;
 use crate::recorder::{Entry, Stage};
@@ -50,6 +50,9 @@ pub(crate) enum ClientCert {
 pub(crate) struct Connection {
     pub(crate) remote: SocketAddr,
     pub(crate) listener: SocketAddr,
+    /// The client's address for X-Forwarded-For.
+    pub(crate) forwarded_for: HeaderValue,
+    pub(crate) log: ConnectionLog,
     pub(crate) client: ClientCert,
     /// The listener's judge: which CAs it trusts, for the advice in a 496.
     pub(crate) judge: Arc<crate::judge::Judge>,
@@ -57,13 +60,10 @@ pub(crate) struct Connection {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// The verdict on one request, as the access log and metrics name it.
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Verdict {
-    Admitted,
-    Public,
-    Refused,
+impl Connection {
+    fn log(&self, line: &RequestLine<'_>) {
+        self.shared.write_log_line(&line.render(&self.log));
+    }
 }
 
 pub(crate) async fn handle(
@@ -105,21 +105,20 @@ pub(crate) async fn handle(
                 path: Some(path.clone()),
                 refusal: *refusal,
             };
-            log_request(
-                &conn,
-                &LogLine {
-                    method: method.as_str(),
-                    host: host.as_deref(),
-                    path: &path,
-                    status: status.as_u16(),
-                    route: entry.refusal.route.as_deref(),
-                    verdict: Verdict::Refused,
-                    code: Some(entry.refusal.code),
-                    spoofed_headers_removed: spoofed,
-                    upstream_ms: None,
-                    started,
-                },
-            );
+            conn.log(&RequestLine {
+                time: Timestamp::now(),
+                event: "request",
+                method: method.as_str(),
+                host: host.as_deref(),
+                path: &path,
+                status: status.as_u16(),
+                route: entry.refusal.route.as_deref(),
+                verdict: Verdict::Refused,
+                code: Some(entry.refusal.code),
+                spoofed_headers_removed: spoofed,
+                upstream_ms: None,
+                ms: RequestLine::since(started),
+            });
             conn.shared.recorder.record(entry);
             return Ok(response.map(|b| b.map_err(|never| match never {}).boxed()));
         }
@@ -136,27 +135,21 @@ pub(crate) async fn handle(
         Ok((r, ms)) => (r.status(), Some(*ms)),
         Err(r) => (r.status(), None),
     };
-    log_request(
-        &conn,
-        &LogLine {
-            method: method.as_str(),
-            host: host.as_deref(),
-            path: &path,
-            status: status.as_u16(),
-            route: Some(&route.name),
-            verdict,
-            code: None,
-            spoofed_headers_removed: spoofed,
-            upstream_ms,
-            started,
-        },
-    );
-    metrics::counter!(
-        "mutual_gateway_requests_total",
-        "route" => route.name.clone(),
-        "status" => status.as_str().to_owned()
-    )
-    .increment(1);
+    conn.log(&RequestLine {
+        time: Timestamp::now(),
+        event: "request",
+        method: method.as_str(),
+        host: host.as_deref(),
+        path: &path,
+        status: status.as_u16(),
+        route: Some(&route.name),
+        verdict,
+        code: None,
+        spoofed_headers_removed: spoofed,
+        upstream_ms,
+        ms: RequestLine::since(started),
+    });
+    route.metrics.count(status);
     Ok(match response {
         Ok((response, _)) => response,
         Err(response) => response,
@@ -237,7 +230,7 @@ async fn forward(
             .headers
             .insert(HeaderName::from_static("x-forwarded-host"), host.clone());
     }
-    append_forwarded_for(&mut parts.headers, conn.remote);
+    append_forwarded_for(&mut parts.headers, &conn.forwarded_for);
     parts.headers.insert(
         HeaderName::from_static("x-forwarded-proto"),
         HeaderValue::from_static("https"),
@@ -272,8 +265,7 @@ async fn forward(
     )
     .await;
     let upstream_ms = asked.elapsed().as_secs_f64() * 1000.0;
-    metrics::histogram!("mutual_gateway_upstream_seconds", "route" => route.name.clone())
-        .record(upstream_ms / 1000.0);
+    route.metrics.upstream_seconds.record(upstream_ms / 1000.0);
     let mut response = match answered {
         Err(_) => {
             return Err(plain_error(
@@ -412,64 +404,19 @@ fn remove_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     }
 }
 
-fn append_forwarded_for(headers: &mut HeaderMap, remote: SocketAddr) {
-    let ip = remote.ip().to_string();
-    let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(earlier) => format!("{earlier}, {ip}"),
-        None => ip,
+/// `ip`: the client's address as a header value, made once per connection.
+fn append_forwarded_for(headers: &mut HeaderMap, ip: &HeaderValue) {
+    let name = HeaderName::from_static("x-forwarded-for");
+    let value = match headers.get(&name).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => ip
+            .to_str()
+            .ok()
+            .and_then(|ip| HeaderValue::from_str(&format!("{earlier}, {ip}")).ok()),
+        None => Some(ip.clone()),
     };
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(HeaderName::from_static("x-forwarded-for"), value);
+    if let Some(value) = value {
+        headers.insert(name, value);
     }
-}
-
-struct LogLine<'a> {
-    method: &'a str,
-    host: Option<&'a str>,
-    path: &'a str,
-    status: u16,
-    route: Option<&'a str>,
-    verdict: Verdict,
-    code: Option<&'static str>,
-    spoofed_headers_removed: usize,
-    upstream_ms: Option<f64>,
-    started: Instant,
-}
-
-/// One JSON line per request on standard output: who (the verified identity), what, and
-/// the verdict.
-fn log_request(conn: &Connection, line: &LogLine<'_>) {
-    let client = match &conn.client {
-        ClientCert::Admitted(a) => serde_json::json!({
-            "subject": a.identity.subject,
-            "serial": a.identity.serial,
-            "fingerprint_sha256": a.identity.fingerprint_sha256,
-            "warnings": a.warnings,
-        }),
-        ClientCert::Refused(r) => serde_json::json!({
-            "refused": r.code,
-            "subject": r.certificate.as_ref().map(|c| &c.subject),
-        }),
-        ClientCert::None => serde_json::Value::Null,
-    };
-    let record = serde_json::json!({
-        "time": crate::state::now_rfc3339(),
-        "event": "request",
-        "remote": conn.remote,
-        "listener": conn.listener,
-        "method": line.method,
-        "host": line.host,
-        "path": line.path,
-        "status": line.status,
-        "route": line.route,
-        "verdict": line.verdict,
-        "code": line.code,
-        "client": client,
-        "spoofed_headers_removed": line.spoofed_headers_removed,
-        "upstream_ms": line.upstream_ms,
-        "ms": line.started.elapsed().as_secs_f64() * 1000.0,
-    });
-    conn.shared.log(&record);
 }
 
 #[cfg(test)]

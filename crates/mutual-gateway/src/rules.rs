@@ -1,6 +1,11 @@
 //! Routes and who may use them: the request's host and path pick a route (longest path
 //! prefix wins), and the route's rules decide whether the verified identity is admitted.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use metrics::{Counter, Histogram};
+
 use crate::config::{AllowRule, RouteConfig};
 use crate::identity::Identity;
 
@@ -135,6 +140,7 @@ pub(crate) enum Access {
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     pub(crate) name: String,
+    pub(crate) metrics: Arc<RouteMetrics>,
     host: Option<Glob>,
     path: String,
     pub(crate) upstream: http::uri::Uri,
@@ -152,8 +158,10 @@ impl Route {
         } else {
             Access::Rules(config.allow.iter().map(Rule::new).collect())
         };
+        let name = route_name(config);
         Self {
-            name: route_name(config),
+            metrics: Arc::new(RouteMetrics::new(&name)),
+            name,
             host: config.host.as_deref().map(|h| Glob::new(h, true)),
             path: config.path.clone(),
             upstream,
@@ -166,6 +174,43 @@ impl Route {
         match &self.access {
             Access::Public | Access::AnyVerified => true,
             Access::Rules(rules) => rules.iter().any(|r| r.admits(identity)),
+        }
+    }
+}
+
+/// A route's metric handles, registered once rather than looked up by name per request.
+#[derive(Debug)]
+pub(crate) struct RouteMetrics {
+    name: String,
+    pub(crate) upstream_seconds: Histogram,
+    requests: RwLock<HashMap<u16, Counter>>,
+}
+
+impl RouteMetrics {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            upstream_seconds: metrics::histogram!(crate::metrics::UPSTREAM_SECONDS, "route" => name.to_owned()),
+            requests: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn count(&self, status: http::StatusCode) {
+        let code = status.as_u16();
+        if let Ok(known) = self.requests.read()
+            && let Some(counter) = known.get(&code)
+        {
+            counter.increment(1);
+            return;
+        }
+        let counter = metrics::counter!(
+            crate::metrics::REQUESTS,
+            "route" => self.name.clone(),
+            "status" => status.as_str().to_owned()
+        );
+        counter.increment(1);
+        if let Ok(mut known) = self.requests.write() {
+            known.insert(code, counter);
         }
     }
 }

@@ -46,8 +46,13 @@ impl Shared {
     pub(crate) fn log(&self, record: &serde_json::Value) {
         let mut line = record.to_string();
         line.push('\n');
+        self.write_log_line(line.as_bytes());
+    }
+
+    /// `line` ends with a newline; written whole, in one call.
+    pub(crate) fn write_log_line(&self, line: &[u8]) {
         if let Ok(mut out) = self.log.lock() {
-            let _ = out.write_all(line.as_bytes());
+            let _ = out.write_all(line);
         }
     }
 }

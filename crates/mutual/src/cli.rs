@@ -908,6 +908,11 @@ pub(crate) struct BenchHttpArgs {
     #[arg(long)]
     pub(crate) close: bool,
 
+    /// Let TLS resume sessions on new connections (default: every handshake is a full
+    /// one, with the client certificate sent and verified)
+    #[arg(long)]
+    pub(crate) resume: bool,
+
     /// The status every answer must have
     #[arg(long, default_value_t = 200, value_name = "CODE")]
     pub(crate) expect_status: u16,

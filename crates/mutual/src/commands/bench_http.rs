@@ -244,6 +244,10 @@ fn tls(
         (None, None) => builder.with_no_client_auth(),
         _ => return Err(BadInput("--cert and --key go together".to_owned()).into()),
     };
+    let mut config = config;
+    if !args.resume {
+        config.resumption = rustls::client::Resumption::disabled();
+    }
     let name = rustls_pki_types::ServerName::try_from(host.to_owned())
         .map_err(|_| BadInput(format!("`{host}` is not a TLS server name")))?;
     Ok((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
