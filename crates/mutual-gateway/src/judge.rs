@@ -12,7 +12,7 @@ use mutual_verify::{CrlSource, Policy, Purpose, Verifier};
 use mutual_x509::Certificate;
 use time::OffsetDateTime;
 
-use crate::config::{FailMode, NoEku};
+use crate::config::{FailMode, NoEku, OcspMode, RevocationConfig};
 use crate::identity::{Identity, IdentityHeaders};
 use crate::refusal::{Presented, Refusal, errors_of};
 
@@ -35,6 +35,8 @@ pub(crate) enum Judgement {
 /// Verdicts kept at most this long (a refusal less: a certificate not valid yet becomes
 /// valid, a missing CRL appears).
 const REFUSAL_TTL: Duration = Duration::from_secs(30);
+/// How long an OCSP responder gets to answer.
+const OCSP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Past this many remembered chains, memory starts again from nothing.
 const MAX_REMEMBERED: usize = 10_000;
 
@@ -42,6 +44,7 @@ pub(crate) struct Judge {
     verifier: Verifier,
     no_eku: NoEku,
     crl_fail: FailMode,
+    ocsp: OcspMode,
     ttl: Duration,
     memory: Mutex<HashMap<[u8; 32], (Judgement, Instant)>>,
     /// The subjects of the client CAs, for the "present a certificate from ..." advice.
@@ -54,18 +57,25 @@ impl Judge {
         crls: Vec<CrlSource>,
         max_depth: usize,
         no_eku: NoEku,
-        crl_fail: FailMode,
-        ttl: Duration,
+        revocation: &RevocationConfig,
     ) -> Result<Self, mutual_verify::AnchorError> {
         let accepted_cas = anchors.iter().map(|a| a.subject.rfc4514.clone()).collect();
-        let mut policy = Policy::new(Purpose::Client, OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc();
+        let mut policy = Policy::new(Purpose::Client, now);
         policy.max_depth = Some(max_depth);
-        let verifier = Verifier::new(anchors, policy)?.with_crls(crls);
+        let mut verifier = Verifier::new(anchors, policy)?.with_crls(crls);
+        if revocation.ocsp != OcspMode::Off {
+            verifier = verifier.with_ocsp(mutual_verify::OcspOptions {
+                timeout: OCSP_TIMEOUT,
+                now,
+            });
+        }
         Ok(Self {
             verifier,
             no_eku,
-            crl_fail,
-            ttl,
+            crl_fail: revocation.crl_fail,
+            ocsp: revocation.ocsp,
+            ttl: revocation.ocsp_cache,
             memory: Mutex::new(HashMap::new()),
             accepted_cas,
         })
@@ -115,15 +125,13 @@ impl Judge {
             .iter()
             .filter_map(|der| Certificate::from_der(der, now).ok())
             .collect();
-        let verdict = self.verifier.verify_at(&leaf, &chain, now);
+        let verdict = self.verify(&leaf, &chain, now);
         let mut errors = errors_of(&verdict, self.no_eku == NoEku::Refuse);
         let mut warnings: Vec<&'static str> = verdict.warnings.iter().map(|w| w.code).collect();
-        if self.crl_fail == FailMode::Soft {
-            let unknown = mutual_verify::Code::RevocationUnknown.as_str();
-            if errors.iter().any(|e| e.code == unknown) {
-                warnings.push(unknown);
-                errors.retain(|e| e.code != unknown);
-            }
+        let before = errors.len();
+        errors.retain(|e| !self.fails_soft(e));
+        if errors.len() < before {
+            warnings.push(mutual_verify::Code::RevocationUnknown.as_str());
         }
         if !errors.is_empty() {
             return (self.refused(Some(&leaf), errors), REFUSAL_TTL);
@@ -150,6 +158,56 @@ impl Judge {
 }
 
 impl Judge {
+    /// With OCSP on, verifying may wait on a responder: off the async worker (so other
+    /// connections go on), on a thread of its own (the OCSP client is a blocking one).
+    fn verify(
+        &self,
+        leaf: &Certificate,
+        chain: &[Certificate],
+        now: OffsetDateTime,
+    ) -> mutual_verify::Verdict {
+        if self.ocsp == OcspMode::Off {
+            return self.verifier.verify_at(leaf, chain, now);
+        }
+        let verify = || {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| self.verifier.verify_at(leaf, chain, now))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        mutual_verify::Verdict::malformed(
+                            self.verifier.policy(),
+                            "the client certificate",
+                            "verification failed unexpectedly",
+                        )
+                    })
+            })
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            tokio::task::block_in_place(verify)
+        } else {
+            verify()
+        }
+    }
+
+    /// A `revocation_unknown` from a mechanism configured to fail soft.
+    fn fails_soft(&self, error: &mutual_x509::Diagnosis) -> bool {
+        if error.code != mutual_verify::Code::RevocationUnknown.as_str() {
+            return false;
+        }
+        let from_ocsp = error
+            .evidence
+            .iter()
+            .any(|e| e.field == "source" && e.value == "OCSP");
+        if from_ocsp {
+            self.ocsp == OcspMode::Soft
+        } else {
+            self.crl_fail == FailMode::Soft
+        }
+    }
+
     fn refused(
         &self,
         leaf: Option<&Certificate>,

@@ -119,8 +119,7 @@ pub(crate) async fn load(config: &Config, now: OffsetDateTime) -> Result<Generat
             crl_sources.clone(),
             listener.max_depth,
             listener.certificates_without_eku,
-            config.revocation.crl_fail,
-            config.revocation.ocsp_cache,
+            &config.revocation,
         ) {
             Ok(judge) => Arc::new(judge),
             Err(e) => {

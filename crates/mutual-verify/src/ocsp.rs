@@ -142,6 +142,8 @@ fn unknown(findings: &mut Findings, why: &OcspProblem, url: Option<&String>) {
     if let Some(url) = url {
         diagnosis.evidence("responder", url.as_str());
     }
+    // Which mechanism could not tell, for callers that fail soft on one and hard on the other.
+    diagnosis.evidence("source", "OCSP");
     diagnosis.fix(match why {
         OcspProblem::NoResponder => "give the issuer's CRL with --crl instead, or drop --ocsp",
         OcspProblem::Unreachable { .. } | OcspProblem::Http { .. } => {

@@ -88,6 +88,7 @@ pub(crate) fn check(path: &Path<'_>, crls: &[CrlSource], policy: &Policy, findin
                 )
             },
         );
+        diagnosis.evidence("source", "CRL");
         for c in &covering {
             diagnosis.evidence(
                 "crl",

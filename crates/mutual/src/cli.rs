@@ -1114,6 +1114,11 @@ pub(crate) struct GatewayArgs {
     #[arg(long)]
     pub(crate) crl_soft_fail: bool,
 
+    /// Ask the OCSP responder named in each client certificate (answers are reused for
+    /// 5 minutes): `hard` refuses when it cannot answer, `soft` admits and logs a warning
+    #[arg(long, value_enum, default_value_t = GatewayOcsp::Off)]
+    pub(crate) ocsp: GatewayOcsp,
+
     /// Refuse client certificates that carry no EKU (default: accept them, as RFC 5280 does)
     #[arg(long)]
     pub(crate) refuse_no_eku: bool,
@@ -1141,6 +1146,13 @@ pub(crate) struct GatewayCheckArgs {
 
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GatewayOcsp {
+    Off,
+    Hard,
+    Soft,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,12 +2,14 @@
 //! check`: does a configuration load, and if not, every reason why.
 
 use mutual_gateway::config::{
-    AdminConfig, AllowRule, FailMode, Limits, ListenerConfig, Mode, NoEku, RevocationConfig,
-    RouteConfig,
+    AdminConfig, AllowRule, FailMode, Limits, ListenerConfig, Mode, NoEku, OcspMode,
+    RevocationConfig, RouteConfig,
 };
 use mutual_gateway::{Config, ConfigError, GatewayError, Running};
 
-use crate::cli::{GatewayAction, GatewayArgs, GatewayCheckArgs, GatewayMode, ReportFormat};
+use crate::cli::{
+    GatewayAction, GatewayArgs, GatewayCheckArgs, GatewayMode, GatewayOcsp, ReportFormat,
+};
 use crate::exit::{BadInput, ExitStatus};
 
 pub(crate) fn run(args: &GatewayArgs) -> anyhow::Result<ExitStatus> {
@@ -119,6 +121,11 @@ fn from_flags(args: &GatewayArgs) -> anyhow::Result<Config> {
                 FailMode::Soft
             } else {
                 FailMode::Hard
+            },
+            ocsp: match args.ocsp {
+                GatewayOcsp::Off => OcspMode::Off,
+                GatewayOcsp::Hard => OcspMode::Hard,
+                GatewayOcsp::Soft => OcspMode::Soft,
             },
             ..RevocationConfig::default()
         },

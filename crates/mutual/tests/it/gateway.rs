@@ -1002,3 +1002,113 @@ fingerprint_sha256 = ["abc"]
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a server certificate"));
 }
+
+/// `mutual --server ... ARGS` as the service's first administrator; expects success.
+fn as_admin(service: &mutual_test::MutualServe, args: &[&str]) {
+    let (cert, key) = service.admin();
+    mutual()
+        .env_remove("MUTUAL_SERVER")
+        .env_remove("MUTUAL_CA_CERT")
+        .args([
+            "--server",
+            &service.https(""),
+            "--ca-cert",
+            s(&service.root_pem()),
+        ])
+        .args(["--cert", s(&cert), "--key", s(&key)])
+        .args(args)
+        .assert()
+        .success();
+}
+
+#[test]
+fn ocsp_from_mutual_serve_refuses_a_revoked_client_and_fails_hard_or_soft_without_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = crate::start_serve(dir.path());
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    for args in [
+        ["issue", "server", "localhost"],
+        ["issue", "client", "alice"],
+        ["issue", "client", "bob"],
+    ] {
+        as_admin(&service, &[&args[..], &["--out-dir", s(&out)]].concat());
+    }
+    let upstream = Upstream::start();
+    let binary = assert_cmd::cargo::cargo_bin("mutual");
+    let start = |mode: &str| {
+        let config = dir.path().join(format!("gateway-{mode}.toml"));
+        MutualGateway::start_with_config(&binary, &config, |port, admin| {
+            std::fs::write(
+                &config,
+                format!(
+                    "[admin]\nlisten = \"127.0.0.1:{admin}\"\n\n[[listener]]\nlisten = \"127.0.0.1:{port}\"\ncert = \"out/localhost.chain.pem\"\nkey = \"out/localhost.key.pem\"\nclient_ca = [\"home/ca/client-ca.pem\"]\n\n[revocation]\nocsp = \"{mode}\"\nocsp_cache = \"1s\"\n\n[[route]]\nupstream = \"{}\"\nallow_any = true\n",
+                    upstream.url()
+                ),
+            )
+            .unwrap();
+        })
+    };
+    let hard = start("hard");
+    let root = service.root_pem();
+    let alice = (out.join("alice.chain.pem"), out.join("alice.key.pem"));
+    let bob = (out.join("bob.chain.pem"), out.join("bob.key.pem"));
+    assert_eq!(
+        rustls_get(&hard, &root, Some((&alice.0, &alice.1))).status(),
+        Some(200)
+    );
+    assert_eq!(
+        rustls_get(&hard, &root, Some((&bob.0, &bob.1))).status(),
+        Some(200)
+    );
+
+    let serial = crate::inspect_one(&out.join("bob.pem"))["serial"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    as_admin(&service, &["revoke", &serial, "--reason", "keyCompromise"]);
+    // Once the gateway's memory of bob's answer (1 s here) and the responder's cache have
+    // moved on, bob is refused with the alert and code for a revocation.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut outcome = rustls_get(&hard, &root, Some((&bob.0, &bob.1)));
+    while outcome.alert().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        outcome = rustls_get(&hard, &root, Some((&bob.0, &bob.1)));
+    }
+    assert_eq!(
+        outcome.alert(),
+        Some(AlertDescription::CertificateRevoked),
+        "{outcome:?}"
+    );
+    assert_refused_with(&hard, "revoked");
+    let revoked = hard
+        .events("handshake_refused")
+        .into_iter()
+        .find(|e| e["code"] == "revoked")
+        .unwrap();
+    assert!(
+        revoked["message"].as_str().unwrap().contains("OCSP"),
+        "{revoked}"
+    );
+
+    // The responder goes away: hard fail refuses alice, soft fail admits her with a warning.
+    let soft = start("soft");
+    drop(service);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let outcome = rustls_get(&hard, &root, Some((&alice.0, &alice.1)));
+    assert_eq!(
+        outcome.alert(),
+        Some(AlertDescription::UnknownCA),
+        "{outcome:?}"
+    );
+    assert_refused_with(&hard, "revocation_unknown");
+    assert_eq!(
+        rustls_get(&soft, &root, Some((&alice.0, &alice.1))).status(),
+        Some(200)
+    );
+    let admitted = soft.events("request");
+    assert_eq!(
+        admitted[0]["client"]["warnings"][0], "revocation_unknown",
+        "{admitted:?}"
+    );
+}
