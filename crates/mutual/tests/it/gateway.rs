@@ -1112,3 +1112,93 @@ fn ocsp_from_mutual_serve_refuses_a_revoked_client_and_fails_hard_or_soft_withou
         "{admitted:?}"
     );
 }
+
+#[test]
+fn the_gateway_runs_on_a_server_certificate_enrolled_from_mutual_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = crate::start_serve(dir.path());
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // The CA operator makes a one-time token for the gateway's host name...
+    let token = mutual()
+        .args([
+            "token",
+            "create",
+            "--home",
+            s(service.home()),
+            "--profile",
+            "server",
+        ])
+        .args(["--subject", "localhost", "--ttl", "10m"])
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token_file = dir.path().join("gateway.token");
+    std::fs::write(&token_file, &token.stdout).unwrap();
+    // ... and the gateway's host enrolls with it: its key never leaves it.
+    mutual()
+        .env_remove("MUTUAL_SERVER")
+        .args([
+            "enroll",
+            "--server",
+            &service.https(""),
+            "--ca-cert",
+            s(&service.root_pem()),
+        ])
+        .args([
+            "--token-file",
+            s(&token_file),
+            "--subject",
+            "localhost",
+            "--out-dir",
+            s(&out),
+        ])
+        .assert()
+        .success();
+    as_admin(
+        &service,
+        &["issue", "client", "carol", "--out-dir", s(&out)],
+    );
+
+    let upstream = Upstream::start();
+    let gateway = MutualGateway::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        &[
+            "--cert",
+            s(&out.join("localhost.chain.pem")),
+            "--key",
+            s(&out.join("localhost.key.pem")),
+            "--client-ca",
+            s(&service.ca_pem("client-ca")),
+            "--upstream",
+            &upstream.url(),
+        ],
+    );
+    let carol = (out.join("carol.chain.pem"), out.join("carol.key.pem"));
+    let (status, _) = curl(
+        &gateway,
+        &service.root_pem(),
+        Some((&carol.0, &carol.1)),
+        &[],
+        "/",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        upstream.seen()[0].header("x-client-cert-subject"),
+        Some("CN=carol")
+    );
+    // The service's own administrator certificate is a client certificate from the same
+    // client CA: admitted too, which is why routes narrow with rules.
+    let (cert, key) = service.admin();
+    assert_eq!(
+        curl(&gateway, &service.root_pem(), Some((&cert, &key)), &[], "/")
+            .unwrap()
+            .0,
+        200
+    );
+}
