@@ -157,3 +157,9 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, GatewayError> {
         .await
         .map_err(|source| GatewayError::Bind { addr, source })
 }
+
+/// Route rules' wildcard matching, for the fuzz target (`fuzz/fuzz_targets/gateway_config.rs`).
+#[doc(hidden)]
+pub fn glob_matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
+    rules::Glob::new(pattern, case_insensitive).matches(text)
+}
