@@ -56,7 +56,8 @@ pub struct ListenerConfig {
     #[serde(default = "default_mode")]
     pub mode: Mode,
     /// The most intermediate CA certificates between the client's certificate and a
-    /// trusted CA, as NGINX's `ssl_verify_depth` minus one.
+    /// trusted CA. (NGINX's `ssl_verify_depth` counts differently: OpenSSL ends the path at
+    /// a self-signed root, so with the issuing CA trusted here, NGINX needs this plus one.)
     #[serde(default = "default_max_depth")]
     pub max_depth: usize,
     #[serde(default)]

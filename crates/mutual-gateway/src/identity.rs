@@ -141,11 +141,13 @@ impl IdentityHeaders {
 /// Removes every identity header a client sent: only the gateway speaks for the
 /// certificate. Any name starting `x-client-cert` goes, not only the ones the gateway
 /// sets, so that a backend reading a variant spelling cannot be fooled either.
+/// Underscores count as hyphens: CGI-style backends (PHP, WSGI, Rack) read
+/// `X_Client_Cert_Subject` and `X-Client-Cert-Subject` as the same variable.
 pub(crate) fn strip_spoofed(headers: &mut HeaderMap) -> usize {
     let spoofed: Vec<HeaderName> = headers
         .keys()
         .filter(|name| {
-            let name = name.as_str();
+            let name = name.as_str().replace('_', "-");
             name.starts_with("x-client-cert") || name == XFCC
         })
         .cloned()
@@ -214,8 +216,13 @@ mod tests {
             HeaderValue::from_static("Hash=00"),
         );
         headers.insert("x-client-certificate", HeaderValue::from_static("x"));
+        headers.insert(
+            "x_client_cert_subject",
+            HeaderValue::from_static("CN=admin"),
+        );
+        headers.insert("x-forwarded_client_cert", HeaderValue::from_static("x"));
         headers.insert("accept", HeaderValue::from_static("*/*"));
-        assert_eq!(strip_spoofed(&mut headers), 4);
+        assert_eq!(strip_spoofed(&mut headers), 6);
         assert_eq!(headers.len(), 1);
     }
 

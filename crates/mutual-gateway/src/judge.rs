@@ -217,6 +217,14 @@ impl Judge {
     }
 }
 
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Judge")
+            .field("accepted_cas", &self.accepted_cas)
+            .finish_non_exhaustive()
+    }
+}
+
 /// SHA-256 over each certificate's length and bytes: two different chains never share a
 /// key, however their bytes are split.
 fn chain_key(end_entity: &[u8], intermediates: &[&[u8]]) -> [u8; 32] {

@@ -90,14 +90,6 @@ struct ClientVerifier {
     mode: Mode,
 }
 
-impl std::fmt::Debug for Judge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Judge")
-            .field("accepted_cas", &self.accepted_cas)
-            .finish_non_exhaustive()
-    }
-}
-
 impl ClientCertVerifier for ClientVerifier {
     fn offer_client_auth(&self) -> bool {
         true
