@@ -3,13 +3,15 @@
 //! `openssl s_server` that cleans up after itself, and a corpus of certificates built by the
 //! real `openssl` CLI, one file per shape a certificate can take; the `mutual verify` matrix
 //! (chains, each with the verdict mutual and `openssl verify` must give) and an `openssl ocsp`
-//! responder.
+//! responder; real nginx and Apache servers.
 //!
 //! Test-only (`publish = false`, used as a dev-dependency): helpers here panic with a full
 //! account of what failed instead of returning errors, because a test is what calls them.
 
+mod apache;
 mod corpus;
 mod gateway;
+mod nginx;
 mod ocsp;
 mod pem;
 mod port;
@@ -19,8 +21,10 @@ mod serve;
 mod tools;
 mod verify_matrix;
 
+pub use apache::Apache;
 pub use corpus::Corpus;
 pub use gateway::{MutualGateway, SeenRequest, Upstream};
+pub use nginx::Nginx;
 pub use ocsp::{OcspResponder, OcspResponderBuilder};
 pub use pem::pem_to_der;
 pub use port::free_port;

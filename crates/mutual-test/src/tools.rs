@@ -40,9 +40,12 @@ pub fn openssl_output(args: &[&str]) -> Output {
         .unwrap_or_else(|error| panic!("starting `openssl {}`: {error}", args.join(" ")))
 }
 
+/// `name` on `PATH`, else in the sbin directories where Debian puts servers (nginx,
+/// apache2) and which a user's `PATH` often lacks.
 fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
+    let path = env::var_os("PATH").unwrap_or_default();
     env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
         .map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))
 }
