@@ -136,6 +136,9 @@ pub(crate) enum Command {
     /// An mTLS reverse proxy: admits only the right client certificates, forwards the
     /// verified identity upstream, and says why it refuses the others
     Gateway(GatewayArgs),
+    /// Print the nginx, Apache or Envoy configuration that does what `mutual gateway`
+    /// does: require and verify client certificates, forward the identity upstream
+    Config(ConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1157,6 +1160,98 @@ pub(crate) enum GatewayOcsp {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum GatewayMode {
+    Require,
+    Optional,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The output does what `mutual gateway` does with the same settings, as far as the server can,
+and says in comments what it cannot: it trusts only the --client-ca certificates, verifies
+client certificates (mode require, or optional with 495/496 answers), checks the CRLs, speaks
+TLS 1.2 and 1.3 only, forwards the verified identity in X-Client-Cert-* headers after removing
+any a client sent, and proxies to --upstream over pooled HTTP/1.1 connections. Paths are
+written absolute. nginx and Apache (OpenSSL) end every path at a self-signed root, so the root
+must be among the --client-ca certificates for them; Envoy trusts an intermediate CA on its
+own. Each server reads one CRL file, and Apache and Envoy one CA file: join several with `cat`.
+nginx checks the CRL of every CA on the path, the others only the client certificate's CA's.
+
+Examples:
+  cat mutual-data/crl/client-ca.crl.pem mutual-data/crl/root.crl.pem > crls.pem
+  mutual config nginx --cert localhost.chain.pem --key localhost.key.pem \\
+      --client-ca mutual-data/ca/client-ca.pem --client-ca mutual-data/ca/root.pem \\
+      --crl crls.pem --upstream http://127.0.0.1:8080 --out /etc/nginx/conf.d/mutual-gateway.conf
+  cat mutual-data/ca/client-ca.pem mutual-data/ca/root.pem > client-cas.pem
+  mutual config apache --cert api.chain.pem --key api.key.pem --client-ca client-cas.pem \\
+      --upstream http://127.0.0.1:8080 --server-name api.example.internal --mode optional
+  mutual config envoy --cert api.chain.pem --key api.key.pem \\
+      --client-ca mutual-data/ca/client-ca.pem --crl mutual-data/crl/client-ca.crl.pem \\
+      --upstream http://127.0.0.1:8080 --forward-pem > envoy.yaml")]
+pub(crate) struct ConfigArgs {
+    // Not `server`: that id is the global --server's.
+    /// The server to configure
+    #[arg(value_enum, value_name = "SERVER")]
+    pub(crate) target: ConfigServer,
+
+    /// The server certificate (PEM), its chain after it (NAME.chain.pem)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: PathBuf,
+
+    /// The server certificate's private key (unencrypted PEM)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+
+    /// Accept client certificates from these CAs only (PEM; repeatable): the client CA,
+    /// and for nginx and Apache its root too
+    #[arg(long, value_name = "FILE", required = true)]
+    pub(crate) client_ca: Vec<PathBuf>,
+
+    /// Where to proxy requests: http://HOST:PORT
+    #[arg(long, value_name = "URL")]
+    pub(crate) upstream: String,
+
+    /// The address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub(crate) listen: std::net::SocketAddr,
+
+    /// require: no request without a valid client certificate; optional: a request without
+    /// one is answered 496, with an invalid one 495 (where the server can)
+    #[arg(long, value_enum, default_value_t = ConfigMode::Require)]
+    pub(crate) mode: ConfigMode,
+
+    /// The most CA certificates above a client certificate, up to and including the root
+    /// (2: the client CA and the root, as `mutual init` makes them)
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub(crate) verify_depth: u32,
+
+    /// Refuse client certificates these CRLs revoke (PEM or DER; repeatable; `mutual crl`
+    /// writes them)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) crl: Vec<PathBuf>,
+
+    /// The host name clients use [default: any]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) server_name: Option<String>,
+
+    /// Also forward the client certificate itself, URL-encoded PEM, in X-Client-Cert
+    #[arg(long)]
+    pub(crate) forward_pem: bool,
+
+    /// Write the configuration here (atomically, replacing it) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConfigServer {
+    Nginx,
+    Apache,
+    Envoy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConfigMode {
     Require,
     Optional,
 }

@@ -63,5 +63,6 @@ fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Gateway(args) => commands::gateway::run(&args),
         Command::Renew(args) => commands::renew::run(&cli.client, &args),
         Command::Enroll(args) => commands::enroll::run(&cli.client, &args),
+        Command::Config(args) => commands::config::run(&args),
     }
 }

@@ -126,6 +126,7 @@ fn verb(command: &Command) -> &'static str {
         Command::Serve(_) => "serve",
         Command::Renew(_) => "renew",
         Command::Enroll(_) => "enroll",
+        Command::Config(_) => "config",
         #[allow(unreachable_patterns)]
         _ => "this command",
     }
