@@ -6,6 +6,7 @@
 mod bad_input;
 mod bench;
 mod ca;
+mod config;
 mod corpus;
 mod endpoint;
 mod formats;
