@@ -1214,16 +1214,17 @@ pub(crate) struct ConfigArgs {
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
     pub(crate) listen: std::net::SocketAddr,
 
-    /// require: no request without a valid client certificate; optional: a request without
-    /// one is answered 496, with an invalid one 495 (where the server can)
-    #[arg(long, value_enum, default_value_t = ConfigMode::Require)]
-    pub(crate) mode: ConfigMode,
+    /// As `mutual gateway --mode`: require, no request without a valid client certificate;
+    /// optional, a request without one is answered 496, with an invalid one 495 (where the
+    /// server can)
+    #[arg(long, value_enum, default_value_t = GatewayMode::Require)]
+    pub(crate) mode: GatewayMode,
 
-    /// The most CA certificates above a client certificate, up to and including the root
-    /// (2: the client CA and the root, as `mutual init` makes them)
+    /// As `mutual gateway --max-depth`: the most intermediate CAs between a client
+    /// certificate and a --client-ca (each server counts differently; the output says how)
     #[arg(long, value_name = "N", default_value_t = 2,
-          value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub(crate) verify_depth: u32,
+          value_parser = clap::value_parser!(u32).range(0..=16))]
+    pub(crate) max_depth: u32,
 
     /// Refuse client certificates these CRLs revoke (PEM or DER; repeatable; `mutual crl`
     /// writes them)
@@ -1248,10 +1249,4 @@ pub(crate) enum ConfigServer {
     Nginx,
     Apache,
     Envoy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ConfigMode {
-    Require,
-    Optional,
 }

@@ -17,7 +17,7 @@ use mutual_ca::files::{FileKind, write_atomic};
 use mutual_x509::{Certificate, Crl, DecodeOptions, Object, PrivateKey, Usage};
 use time::OffsetDateTime;
 
-use crate::cli::{ConfigArgs, ConfigMode, ConfigServer};
+use crate::cli::{ConfigArgs, ConfigServer, GatewayMode};
 use crate::exit::{BadInput, ExitStatus};
 use crate::input;
 
@@ -47,9 +47,10 @@ pub(super) struct Plan {
     pub(super) key: String,
     pub(super) client_cas: Vec<CaFile>,
     pub(super) crls: Vec<CrlFile>,
-    pub(super) mode: ConfigMode,
-    /// CA certificates above the client certificate, up to and including the root.
-    pub(super) verify_depth: u32,
+    pub(super) mode: GatewayMode,
+    /// As the gateway's: the most intermediate CAs between a client certificate and a
+    /// client CA certificate.
+    pub(super) max_depth: u32,
     pub(super) upstream: Upstream,
     pub(super) forward_pem: bool,
     /// Said on standard error: the configuration works, but not as the user may think.
@@ -159,7 +160,7 @@ impl Plan {
             client_cas,
             crls,
             mode: args.mode,
-            verify_depth: args.verify_depth,
+            max_depth: args.max_depth,
             upstream: upstream(&args.upstream)?,
             forward_pem: args.forward_pem,
             warnings,
@@ -177,24 +178,34 @@ impl Plan {
     /// reach a self-signed root, with the missing issuer: OpenSSL (nginx, Apache) cannot
     /// complete a path through it, so it would refuse every client certificate it issued.
     pub(super) fn unanchored(&self) -> Option<(&CaFile, &Certificate)> {
-        self.ca_certificates().find(|(_, ca)| {
-            let mut current = *ca;
-            // A bound, in case the files hold a cycle of cross-certificates.
-            for _ in 0..16 {
-                if current.self_signed {
-                    return false;
-                }
-                match self
-                    .ca_certificates()
-                    .map(|(_, c)| c)
-                    .find(|c| c.subject == current.issuer)
-                {
-                    Some(issuer) => current = issuer,
-                    None => return true,
-                }
+        self.ca_certificates()
+            .find(|(_, ca)| self.steps_to_root(ca).is_none())
+    }
+
+    /// The most CA certificates between a client CA certificate and its root (0 when the
+    /// client CAs are roots): what OpenSSL, which counts up to the root, adds to the
+    /// gateway's --max-depth, which counts up to the client CA.
+    pub(super) fn most_steps_to_root(&self) -> u32 {
+        self.ca_certificates()
+            .filter_map(|(_, ca)| self.steps_to_root(ca))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// How many issuers above `ca`, within the client CA files, a self-signed root is.
+    fn steps_to_root(&self, ca: &Certificate) -> Option<u32> {
+        let mut current = ca;
+        // A bound, in case the files hold a cycle of cross-certificates.
+        for steps in 0..16 {
+            if current.self_signed {
+                return Some(steps);
             }
-            true
-        })
+            current = self
+                .ca_certificates()
+                .map(|(_, c)| c)
+                .find(|c| c.subject == current.issuer)?;
+        }
+        None
     }
 
     /// Client CA certificates that no --crl was issued by.
@@ -268,12 +279,12 @@ pub(super) fn unanchored_refusal(
 pub(super) fn preamble(server: &str, plan: &Plan) -> String {
     let mut text = format!(
         "# Made by `mutual config {server}` (mutual {}): what `mutual gateway` does, as far as\n\
-         # {server} can, listening on {} (mode {}, verify depth {}) and proxying to\n\
+         # {server} can, listening on {} (mode {}, max depth {}) and proxying to\n\
          # http://{}. Client certificates are accepted from these CAs only:\n",
         env!("CARGO_PKG_VERSION"),
         plan.listen,
         mode_name(plan.mode),
-        plan.verify_depth,
+        plan.max_depth,
         plan.upstream.authority(),
     );
     for (_, ca) in plan.ca_certificates() {
@@ -282,10 +293,10 @@ pub(super) fn preamble(server: &str, plan: &Plan) -> String {
     text
 }
 
-pub(super) fn mode_name(mode: ConfigMode) -> &'static str {
+pub(super) fn mode_name(mode: GatewayMode) -> &'static str {
     match mode {
-        ConfigMode::Require => "require",
-        ConfigMode::Optional => "optional",
+        GatewayMode::Require => "require",
+        GatewayMode::Optional => "optional",
     }
 }
 

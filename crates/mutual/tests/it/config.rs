@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use crate::ca::Ca;
 use crate::{mutual, s};
-use mutual_test::{Apache, Nginx, SeenRequest, Upstream, openssl, require_tool};
+use mutual_test::{Apache, MutualGateway, Nginx, SeenRequest, Upstream, openssl, require_tool};
 
 /// A CA with a server certificate for localhost, alice's client certificate, and bob's,
 /// revoked, with the CRLs that say so.
@@ -19,6 +19,8 @@ struct Fixture {
     server_key: PathBuf,
     alice: PathBuf,
     alice_key: PathBuf,
+    /// alice's certificate and the client CA's.
+    alice_chain: PathBuf,
     bob: PathBuf,
     bob_key: PathBuf,
     /// The client CA and the root, in one file (for Apache).
@@ -42,7 +44,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let ca = Ca::init(&[]);
         let (server_key, _, server_chain) = ca.issue("server", &["localhost", "--ip", "127.0.0.1"]);
-        let (alice_key, alice, _) = ca.issue("client", &["alice"]);
+        let (alice_key, alice, alice_chain) = ca.issue("client", &["alice"]);
         let (bob_key, bob, _) = ca.issue("client", &["bob"]);
         let serial = serial_of(&ca, "CN=bob");
         let revoked = mutual()
@@ -72,6 +74,7 @@ fn fixture() -> &'static Fixture {
             server_key,
             alice,
             alice_key,
+            alice_chain,
             bob,
             bob_key,
             client_cas,
@@ -143,18 +146,20 @@ fn common(upstream: &Upstream, port: u16) -> Vec<String> {
 /// nginx running `mutual config nginx` with the client CA and the root, and `extra`.
 fn nginx(upstream: &Upstream, extra: &[&str]) -> Nginx {
     let f = fixture();
+    nginx_trusting(
+        upstream,
+        &[&f.ca_file("client-ca.pem"), &f.ca_file("root.pem")],
+        extra,
+    )
+}
+
+fn nginx_trusting(upstream: &Upstream, client_cas: &[&str], extra: &[&str]) -> Nginx {
     Nginx::start(|port| {
         let mut args = vec!["nginx".to_owned()];
         args.extend(common(upstream, port));
-        args.extend(
-            [
-                "--client-ca",
-                &f.ca_file("client-ca.pem"),
-                "--client-ca",
-                &f.ca_file("root.pem"),
-            ]
-            .map(str::to_owned),
-        );
+        for ca in client_cas {
+            args.extend(["--client-ca".to_owned(), (*ca).to_owned()]);
+        }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         config_text(&args.iter().map(String::as_str).collect::<Vec<_>>())
     })
@@ -162,11 +167,14 @@ fn nginx(upstream: &Upstream, extra: &[&str]) -> Nginx {
 
 /// Apache running `mutual config apache` with the client CA and the root in one file.
 fn apache(upstream: &Upstream, extra: &[&str]) -> Apache {
-    let f = fixture();
+    apache_trusting(upstream, s(&fixture().client_cas), extra)
+}
+
+fn apache_trusting(upstream: &Upstream, client_cas: &str, extra: &[&str]) -> Apache {
     Apache::start(|port| {
         let mut args = vec!["apache".to_owned()];
         args.extend(common(upstream, port));
-        args.extend(["--client-ca".to_owned(), s(&f.client_cas).to_owned()]);
+        args.extend(["--client-ca".to_owned(), client_cas.to_owned()]);
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         config_text(&args.iter().map(String::as_str).collect::<Vec<_>>())
     })
@@ -324,6 +332,64 @@ fn nginx_forwards_the_verified_identity_and_never_a_forged_one() {
 }
 
 #[test]
+fn nginx_answers_as_the_gateway_does_in_optional_mode() {
+    // The same settings to `mutual gateway` and to `mutual config nginx`: the same status
+    // for each client, and the same identity upstream (but for the date's format).
+    let f = fixture();
+    let crl_dir = f.ca.home().join("crl");
+    let to_gateway = Upstream::start();
+    let gateway = MutualGateway::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        &[
+            "--cert",
+            s(&f.server_chain),
+            "--key",
+            s(&f.server_key),
+            "--client-ca",
+            &f.ca_file("client-ca.pem"),
+            "--upstream",
+            &to_gateway.url(),
+            "--mode",
+            "optional",
+            "--crl",
+            s(&crl_dir.join("client-ca.crl.pem")),
+            "--crl",
+            s(&crl_dir.join("root.crl.pem")),
+        ],
+    );
+    let to_nginx = Upstream::start();
+    let nginx = nginx(&to_nginx, &["--mode", "optional", "--crl", s(&f.crls)]);
+    let bob = Some((f.bob.as_path(), f.bob_key.as_path()));
+    for (name, identity, status) in [
+        ("alice", alice(), 200),
+        ("nothing", None, 496),
+        ("the server certificate", server_as_client(), 495),
+        ("bob, revoked", bob, 495),
+    ] {
+        let from_gateway = curl(gateway.port(), identity, &[]);
+        let from_nginx = curl(nginx.port(), identity, &[]);
+        assert_eq!(
+            from_gateway.status, status,
+            "gateway, {name}: {from_gateway:?}"
+        );
+        assert_eq!(from_nginx.status, status, "nginx, {name}: {from_nginx:?}");
+    }
+    let (via_gateway, via_nginx) = (to_gateway.seen(), to_nginx.seen());
+    assert_eq!((via_gateway.len(), via_nginx.len()), (1, 1));
+    for header in [
+        "X-Client-Cert-Subject",
+        "X-Client-Cert-Issuer",
+        "X-Client-Cert-Serial",
+    ] {
+        assert_eq!(
+            one(&via_gateway[0], header),
+            one(&via_nginx[0], header),
+            "{header}"
+        );
+    }
+}
+
+#[test]
 fn nginx_require_answers_400_without_a_certificate_or_with_a_server_certificate() {
     let upstream = Upstream::start();
     let server = nginx(&upstream, &[]);
@@ -422,7 +488,7 @@ fn nginx_optional_answers_496_and_495_with_the_diagnosis_code() {
     assert_eq!(reply.status, 496, "{reply:?}");
     assert_eq!(
         reply.body,
-        "a client certificate is required, and none was sent"
+        "no_certificate: no client certificate was presented; this site requires one"
     );
 
     let reply = curl(server.port(), server_as_client(), &[]);
@@ -466,19 +532,27 @@ fn nginx_with_the_crls_refuses_a_revoked_client_and_admits_the_others() {
 }
 
 #[test]
-fn nginx_verify_depth_counts_the_cas_above_the_client_certificate() {
-    // alice <- client CA <- root: two CA certificates above her. nginx (OpenSSL 3) counts
-    // only the ones between her and the root, so --verify-depth 2 is `ssl_verify_depth 1`.
+fn max_depth_counts_intermediates_up_to_a_client_ca_as_the_gateway_does() {
+    // Trusting only the root, alice's chain (alice <- client CA <- root) holds one
+    // intermediate between her and a --client-ca: --max-depth 0 refuses her and 1 admits
+    // her, in nginx (which counts up to the root) and Apache (which counts the root too)
+    // alike.
+    let f = fixture();
     let upstream = Upstream::start();
-    let server = nginx(&upstream, &["--verify-depth", "1"]);
-    let reply = curl(server.port(), alice(), &[]);
-    assert_eq!(reply.status, 400, "{reply:?}");
-    assert!(
-        server.log().contains("client SSL certificate verify error"),
-        "{}",
-        server.log()
-    );
-    let server = nginx(&upstream, &["--verify-depth", "2"]);
+    let root = f.ca_file("root.pem");
+    let chain = Some((f.alice_chain.as_path(), f.alice_key.as_path()));
+    for (depth, admitted) in [("0", false), ("1", true)] {
+        let server = nginx_trusting(&upstream, &[&root], &["--max-depth", depth]);
+        let reply = curl(server.port(), chain, &[]);
+        assert_eq!(reply.status == 200, admitted, "nginx {depth}: {reply:?}");
+        let server = apache_trusting(&upstream, &root, &["--max-depth", depth]);
+        let reply = curl(server.port(), chain, &[]);
+        assert_eq!(reply.status == 200, admitted, "Apache {depth}: {reply:?}");
+    }
+    // Trusting the client CA (and the root, for OpenSSL), she is right under a --client-ca.
+    let server = nginx(&upstream, &["--max-depth", "0"]);
+    assert_eq!(curl(server.port(), alice(), &[]).status, 200);
+    let server = apache(&upstream, &["--max-depth", "0"]);
     assert_eq!(curl(server.port(), alice(), &[]).status, 200);
 }
 
@@ -537,7 +611,7 @@ fn apache_optional_answers_403_without_a_certificate() {
     assert_eq!(reply.status, 403, "{reply:?}");
     assert_eq!(
         reply.body,
-        "a client certificate is required, and none was sent"
+        "no_certificate: no client certificate was presented; this site requires one"
     );
     assert!(upstream.seen().is_empty());
     assert_eq!(curl(server.port(), alice(), &[]).status, 200);
@@ -574,7 +648,7 @@ fn envoy_bootstrap_says_what_the_gateway_does() {
         &format!("trusted_ca: {{ filename: \"{client_ca}\" }}"),
         &format!("crl: {{ filename: \"{}\" }}", s(&crl)),
         "only_verify_leaf_cert_crl: true",
-        "max_verify_depth: 2",
+        "max_verify_depth: 3",
         "tls_minimum_protocol_version: TLSv1_2",
         "tls_maximum_protocol_version: TLSv1_3",
         "forward_client_cert_details: SANITIZE_SET",
@@ -785,6 +859,8 @@ fn paths_are_written_absolute_and_out_is_replaced_whole() {
             absolute(Path::new(&f.ca_file("root.pem")))
         ),
         "listen 127.0.0.1:9443 ssl http2;".to_owned(),
+        // The gateway's default --max-depth 2, and the client CA below the root.
+        "ssl_verify_depth 3;".to_owned(),
     ] {
         assert!(text.contains(&line), "{line} not in\n{text}");
     }

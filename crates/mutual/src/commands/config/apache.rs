@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{IDENTITY_HEADERS, Identity, Plan, TLS12_CIPHERS};
-use crate::cli::ConfigMode;
+use crate::cli::GatewayMode;
 use crate::exit::BadInput;
 
 pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
@@ -36,15 +36,16 @@ pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
              # Client certificates: only from the CAs above; their names are sent to clients.\n    \
              SSLCACertificateFile \"{}\"\n    \
              SSLVerifyClient {}\n    \
-             # At most {} CA certificates above the client certificate, the root included.\n    \
+             # The gateway's max depth ({}) counts intermediate CAs up to a client CA; Apache\n    \
+             # counts the CA certificates above the client's up to the root, the root included.\n    \
              SSLVerifyDepth {}\n",
         TLS12_CIPHERS.join(":"),
         plan.cert,
         plan.key,
         plan.client_cas[0].path,
         super::mode_name(plan.mode),
-        plan.verify_depth,
-        plan.verify_depth,
+        plan.max_depth,
+        plan.max_depth + plan.most_steps_to_root() + 1,
     );
     if let Some(crl) = plan.crls.first() {
         let _ = write!(
@@ -56,14 +57,14 @@ pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
             crl.path
         );
     }
-    if plan.mode == ConfigMode::Optional {
+    if plan.mode == GatewayMode::Optional {
         out.push_str(
             "\n    # Apache cannot answer 496: a request without a certificate gets 403 here, before it is\n    \
                  # proxied; an invalid certificate fails the handshake.\n    \
                  <Location \"/\">\n        \
                      Require expr \"%{SSL_CLIENT_VERIFY} == 'SUCCESS'\"\n    \
                  </Location>\n    \
-                 ErrorDocument 403 \"a client certificate is required, and none was sent\"\n",
+                 ErrorDocument 403 \"no_certificate: no client certificate was presented; this site requires one\"\n",
         );
     }
     let _ = write!(
@@ -124,11 +125,15 @@ const DIFFERENCES: &str = "\
 #   in the handshake, but accepts one with no EKU at all.
 # - Optional mode answers 403 without a certificate (Apache has no 496) and fails the
 #   handshake for an invalid one (no 495).
-# - No SHA-256 fingerprint and no SANs among mod_ssl's variables: those headers are
-#   removed, never forwarded; the backend can read them from X-Client-Cert (--forward-pem).
-#   X-Client-Cert-Not-After is OpenSSL's `Nov  3 04:08:56 2027 GMT`.
+# - No SHA-256 fingerprint, no SANs and no X-Forwarded-Client-Cert among mod_ssl's
+#   variables: those headers are removed, never forwarded; the backend can read them from
+#   X-Client-Cert (--forward-pem). X-Client-Cert-Not-After is OpenSSL's
+#   `Nov  3 04:08:56 2027 GMT`, where the gateway writes RFC 3339.
+# - Only the headers named below are replaced or removed; the gateway removes every
+#   `x-client-cert*` header a client sends, whatever follows the prefix.
 # - Certificates and CRLs are read at start: `apache2ctl graceful` after `mutual crl`.
-# - No per-request access rules, OCSP, WebSocket upgrade or admin port.
+# - No access rules, OCSP, CRL URLs, refusal of EKU-less certificates, WebSocket upgrade
+#   or admin port.
 # Needs mod_ssl, mod_headers, mod_proxy and mod_proxy_http
 # (`a2enmod ssl headers proxy proxy_http`); check with `apache2ctl configtest`.
 ";

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{IDENTITY_HEADERS, Identity, Plan};
-use crate::cli::ConfigMode;
+use crate::cli::GatewayMode;
 use crate::exit::BadInput;
 
 pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
@@ -27,10 +27,13 @@ const DIFFERENCES: &str = "\
 #   clientAuth is refused, no EKU at all is accepted.
 # - An invalid certificate fails the handshake in both modes (no 495); optional mode
 #   answers 496 without a certificate.
-# - X-Client-Cert-Not-After is Envoy's own time format, the serial lowercase hex.
+# - X-Client-Cert-Not-After and -Serial are in Envoy's formats, not necessarily the
+#   gateway's (RFC 3339, upper-case hex); X-Forwarded-Client-Cert is Envoy's own.
+# - Only the headers named below are removed; the gateway removes every `x-client-cert*`
+#   header a client sends, whatever follows the prefix.
 # - With a CRL and an intermediate CA as trust anchor, some Envoy versions refuse every
 #   certificate (envoyproxy/envoy#29197): try a revoked and a valid client first.
-# - No per-request access rules, OCSP or admin port here.
+# - No access rules, OCSP, CRL URLs, refusal of EKU-less certificates or admin port here.
 # Check with `envoy --mode validate -c FILE`.
 ";
 
@@ -59,16 +62,16 @@ fn push_listener(out: &mut String, plan: &Plan) {
                      validation_context:\n              \
                        # Client certificates: only from the CAs above.\n              \
                        trusted_ca: {{ filename: \"{}\" }}\n              \
-                       # At most {} CA certificates above the client certificate.\n              \
+                       # The gateway's max depth ({}), plus the client CA: Envoy counts the anchor.\n              \
                        max_verify_depth: {}\n",
         plan.listen.ip(),
         plan.listen.port(),
-        plan.mode == ConfigMode::Require,
+        plan.mode == GatewayMode::Require,
         plan.cert,
         plan.key,
         plan.client_cas[0].path,
-        plan.verify_depth,
-        plan.verify_depth,
+        plan.max_depth,
+        plan.max_depth + 1,
     );
     if let Some(crl) = plan.crls.first() {
         let _ = write!(
@@ -138,12 +141,12 @@ fn push_routes(out: &mut String, plan: &Plan) {
                          append_action: OVERWRITE_IF_EXISTS_OR_ADD\n              \
                        routes:\n",
     );
-    if plan.mode == ConfigMode::Optional {
+    if plan.mode == GatewayMode::Optional {
         out.push_str(
             "              - match: { prefix: \"/\", tls_context: { presented: false } }\n                \
                              direct_response:\n                  \
                                status: 496\n                  \
-                               body: { inline_string: \"a client certificate is required, and none was sent\\n\" }\n",
+                               body: { inline_string: \"no_certificate: no client certificate was presented; this site requires one\\n\" }\n",
         );
     }
     out.push_str(

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{IDENTITY_HEADERS, Identity, Plan, TLS12_CIPHERS};
-use crate::cli::ConfigMode;
+use crate::cli::GatewayMode;
 use crate::exit::BadInput;
 
 pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
@@ -14,7 +14,7 @@ pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
     let name = format!("mutual_gateway_{}", plan.listen.port());
     let mut out = super::preamble("nginx", plan);
     out.push_str(DIFFERENCES);
-    if plan.mode == ConfigMode::Optional {
+    if plan.mode == GatewayMode::Optional {
         push_refusal_map(&mut out, &name);
     }
     let _ = write!(
@@ -44,7 +44,7 @@ pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
         TLS12_CIPHERS.join(":"),
     );
     push_client_verification(&mut out, plan);
-    if plan.mode == ConfigMode::Optional {
+    if plan.mode == GatewayMode::Optional {
         let _ = write!(
             out,
             "\n    \
@@ -58,10 +58,10 @@ pub(super) fn render(plan: &Plan) -> Result<String, BadInput> {
         );
     }
     out.push_str("\n    location / {\n");
-    if plan.mode == ConfigMode::Optional {
+    if plan.mode == GatewayMode::Optional {
         out.push_str(
             "        if ($ssl_client_verify != SUCCESS) {\n            \
-                 return 496 \"a client certificate is required, and none was sent\\n\";\n        \
+                 return 496 \"no_certificate: no client certificate was presented; this site requires one\\n\";\n        \
              }\n",
         );
     }
@@ -120,13 +120,17 @@ const DIFFERENCES: &str = "\
 #   allows clientAuth (`mutual init`'s server CA does not).
 # - OpenSSL's `sslclient` purpose refuses a client certificate whose EKU lacks clientAuth
 #   (\"unsuitable certificate purpose\"), but accepts one with no EKU at all.
-# - No SHA-256 fingerprint ($ssl_client_fingerprint is SHA-1) and no SANs: those headers
-#   are removed, never forwarded; the backend can read them from X-Client-Cert
-#   (--forward-pem). X-Client-Cert-Not-After is OpenSSL's `Nov  3 04:08:56 2027 GMT`.
+# - No SHA-256 fingerprint ($ssl_client_fingerprint is SHA-1), no SANs and no
+#   X-Forwarded-Client-Cert: those headers are removed, never forwarded; the backend can
+#   read them from X-Client-Cert (--forward-pem). X-Client-Cert-Not-After is OpenSSL's
+#   `Nov  3 04:08:56 2027 GMT`, where the gateway writes RFC 3339.
+# - Only the headers named below are replaced; the gateway removes every `x-client-cert*`
+#   header a client sends, whatever follows the prefix.
 # - With CRLs, OpenSSL wants the CRL of every CA on the path, the root's included, and
 #   refuses every client while one is past its next update. nginx reads certificates and
 #   CRLs at start: `nginx -s reload` after `mutual crl`.
-# - No per-request access rules, OCSP, WebSocket upgrade or admin port.
+# - No access rules, OCSP, CRL URLs, refusal of EKU-less certificates, WebSocket upgrade
+#   or admin port.
 # Check with `nginx -t`, apply with `nginx -s reload`.
 ";
 
@@ -187,15 +191,16 @@ fn push_client_verification(out: &mut String, plan: &Plan) {
     let _ = write!(
         out,
         "    ssl_verify_client {};\n    \
-             # At most {} CA certificates above the client certificate, the root included:\n    \
-             # OpenSSL counts only those between the two.\n    \
+             # The gateway's max depth ({}) counts intermediate CAs up to a client CA; OpenSSL\n    \
+             # counts them up to the root, {} more here.\n    \
              ssl_verify_depth {};\n",
         match plan.mode {
-            ConfigMode::Require => "on",
-            ConfigMode::Optional => "optional",
+            GatewayMode::Require => "on",
+            GatewayMode::Optional => "optional",
         },
-        plan.verify_depth,
-        plan.verify_depth - 1,
+        plan.max_depth,
+        plan.most_steps_to_root(),
+        plan.max_depth + plan.most_steps_to_root(),
     );
     if let Some(crl) = plan.crls.first() {
         let _ = writeln!(out, "    ssl_crl \"{}\";", crl.path);
