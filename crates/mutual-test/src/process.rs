@@ -37,8 +37,15 @@ impl Server {
             let port = fixed.unwrap_or_else(free_port);
             let (mut command, shown) = command(port);
             let log = tempfile::NamedTempFile::new().expect("creating a log file");
-            let stdout = log.reopen().expect("opening the log file");
-            let stderr = log.reopen().expect("opening the log file");
+            // Appending, both: two descriptions of one file each keep their own offset, and
+            // without O_APPEND the server's stderr would overwrite its stdout lines.
+            let append = || {
+                fs::OpenOptions::new()
+                    .append(true)
+                    .open(log.path())
+                    .expect("opening the log file")
+            };
+            let (stdout, stderr) = (append(), append());
             let child = command
                 .stdin(Stdio::null())
                 .stdout(stdout)
