@@ -1,15 +1,17 @@
 //! A real `mutual gateway` on free loopback ports (its listener and admin port), and the
 //! upstream it forwards to: a small HTTP/1.1 server that answers every request with what
-//! it received (method, path, headers) as JSON and remembers it, so a test can prove what
-//! reached the backend — and what never did.
+//! it received (method, path, version, headers, body) as JSON and remembers it, so a test
+//! can prove what reached the backend — and what never did. It answers `Upgrade` requests
+//! with 101 and then echoes raw bytes, and holds requests for `/slow...` until the test
+//! calls [`Upstream::release`], so that a request can be kept in flight on purpose.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -21,8 +23,11 @@ use crate::process::Server;
 pub struct SeenRequest {
     pub method: String,
     pub path: String,
+    /// As on the request line: `HTTP/1.1`.
+    pub version: String,
     /// Names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
+    /// Decoded (content-length or chunked).
     pub body: String,
 }
 
@@ -50,6 +55,41 @@ pub struct Upstream {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
     connections: Arc<Mutex<usize>>,
+    released: Arc<Gate>,
+}
+
+/// Opened once by [`Upstream::release`]; `/slow` requests wait for it.
+#[derive(Debug, Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+/// The longest a `/slow` request waits for [`Upstream::release`]: a test that forgets to
+/// release does not hang forever.
+const SLOW_AT_MOST: Duration = Duration::from_secs(60);
+
+impl Gate {
+    fn wait(&self) {
+        let deadline = Instant::now() + SLOW_AT_MOST;
+        let mut open = self.open.lock().expect("the upstream's gate");
+        while !*open {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            open = self
+                .opened
+                .wait_timeout(open, left)
+                .expect("the upstream's gate")
+                .0;
+        }
+    }
+
+    fn open(&self) {
+        *self.open.lock().expect("the upstream's gate") = true;
+        self.opened.notify_all();
+    }
 }
 
 impl Upstream {
@@ -58,19 +98,26 @@ impl Upstream {
         let addr = listener.local_addr().expect("the upstream's address");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(Mutex::new(0));
-        let (s, c) = (seen.clone(), connections.clone());
+        let released = Arc::new(Gate::default());
+        let (s, c, r) = (seen.clone(), connections.clone(), released.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 *c.lock().expect("the upstream's record") += 1;
-                let seen = s.clone();
-                thread::spawn(move || serve_connection(stream, &seen));
+                let (seen, released) = (s.clone(), r.clone());
+                thread::spawn(move || serve_connection(stream, &seen, &released));
             }
         });
         Upstream {
             addr,
             seen,
             connections,
+            released,
         }
+    }
+
+    /// Lets every `/slow` request, waiting or still to come, be answered.
+    pub fn release(&self) {
+        self.released.open();
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -89,7 +136,7 @@ impl Upstream {
     }
 }
 
-fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>) {
+fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>, released: &Gate) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(write) = stream.try_clone() else {
         return;
@@ -104,6 +151,7 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>) {
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_owned();
         let path = parts.next().unwrap_or_default().to_owned();
+        let version = parts.next().unwrap_or_default().to_owned();
         let mut headers = Vec::new();
         loop {
             let mut header = String::new();
@@ -118,18 +166,27 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>) {
                 headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
             }
         }
-        let length: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.to_ascii_lowercase())
+        };
+        let body = if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            read_chunked(&mut reader)
+        } else {
+            let length = header("content-length").and_then(|v| v.parse().ok());
+            let mut body = vec![0; length.unwrap_or(0)];
+            reader.read_exact(&mut body).ok().map(|()| body)
+        };
+        // A body cut short (the gateway gave up on it) is not a request that arrived.
+        let Some(body) = body else {
             return;
-        }
+        };
         let request = SeenRequest {
             method,
             path,
+            version,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
         };
@@ -154,6 +211,9 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>) {
                 }
             }
         }
+        if request.path.starts_with("/slow") {
+            released.wait();
+        }
         let body = serde_json::to_string(&request).unwrap_or_default();
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
@@ -161,6 +221,39 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>) {
         );
         if write.write_all(response.as_bytes()).is_err() {
             return;
+        }
+    }
+}
+
+/// A chunked body (RFC 9112 §7.1), decoded; `None` if it ends early or is malformed.
+fn read_chunked(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        if reader.read_line(&mut size).ok()? == 0 {
+            return None;
+        }
+        let size = size.trim_end().split(';').next()?.trim();
+        let size = usize::from_str_radix(size, 16).ok()?;
+        if size == 0 {
+            // Trailer fields, if any, up to the empty line.
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).ok()? == 0 {
+                    return None;
+                }
+                if line.trim_end().is_empty() {
+                    return Some(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..]).ok()?;
+        let mut end = [0u8; 2];
+        reader.read_exact(&mut end).ok()?;
+        if &end != b"\r\n" {
+            return None;
         }
     }
 }
@@ -282,6 +375,18 @@ impl MutualGateway {
     /// SIGTERM, and the exit status if it stopped within `within`.
     pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         self.server.terminate(within)
+    }
+
+    /// SIGTERM without waiting: the gateway stops accepting and drains; see [`Self::wait`].
+    pub fn send_terminate(&self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+    }
+
+    /// The exit status, if it exits within `within`.
+    pub fn wait(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        self.server.wait(within)
     }
 
     /// SIGHUP: reload.

@@ -77,14 +77,23 @@ impl Server {
     pub(crate) fn terminate(&mut self, within: Duration) -> Option<ExitStatus> {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.wait(within)
+    }
+
+    /// Waits up to `within` for the process to exit (after a signal sent some other way);
+    /// its exit status, or `None` if it is still running.
+    pub(crate) fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
+        loop {
+            // Looked at once even when `within` is zero: "has it exited yet?".
             if let Some(status) = self.exited() {
                 return Some(status);
             }
+            if Instant::now() >= deadline {
+                return None;
+            }
             thread::sleep(Duration::from_millis(10));
         }
-        None
     }
 
     /// The child's process id (for /proc/PID/stat).
