@@ -204,14 +204,7 @@ async fn forward(
         .and_then(|v| v.parse::<u64>().ok())
         && length > limits.max_body
     {
-        return Err(plain_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            &format!(
-                "the request body ({length} bytes) is larger than this gateway accepts ({} bytes)",
-                limits.max_body
-            ),
-        ));
+        return Err(body_too_large(Some(length), limits.max_body));
     }
     let upgrade = is_upgrade(request.headers());
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
@@ -278,6 +271,12 @@ async fn forward(
                 ),
             ));
         }
+        // A body without Content-Length (chunked, or HTTP/2 without the header) is
+        // measured as it streams upstream; crossing the limit aborts the upstream request,
+        // and the client is told why rather than blaming the upstream with a 502.
+        Ok(Err(e)) if exceeded_body_limit(&e) => {
+            return Err(body_too_large(None, limits.max_body));
+        }
         Ok(Err(e)) => {
             tracing::warn!(route = %route.name, upstream = %route.upstream, error = %e, "upstream request failed");
             return Err(plain_error(
@@ -314,6 +313,27 @@ async fn forward(
         response.map(|b| b.map_err(BoxError::from).boxed()),
         upstream_ms,
     ))
+}
+
+fn body_too_large(length: Option<u64>, max_body: u64) -> Response<Body> {
+    let length = length.map_or_else(String::new, |l| format!(" ({l} bytes)"));
+    plain_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        &format!("the request body{length} is larger than this gateway accepts ({max_body} bytes)"),
+    )
+}
+
+/// Whether the upstream request failed because the body [`Limited`] wraps crossed its limit.
+fn exceeded_body_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
