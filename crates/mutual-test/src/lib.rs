@@ -1,14 +1,16 @@
 //! What the mutual crates' tests share: runners for the real tools they interoperate with
 //! (failing loudly, with the package to install, when one is missing), free ports, an
-//! `openssl s_server` that cleans up after itself, and a corpus of certificates built by the
-//! real `openssl` CLI, one file per shape a certificate can take; the `mutual verify` matrix
-//! (chains, each with the verdict mutual and `openssl verify` must give) and an `openssl ocsp`
-//! responder; real nginx and Apache servers.
+//! `openssl s_server` that cleans up after itself, headless Chromium with an NSS database of
+//! its own, and a corpus of certificates built by the real `openssl` CLI, one file per shape
+//! a certificate can take; the `mutual verify` matrix (chains, each with the verdict mutual
+//! and `openssl verify` must give) and an `openssl ocsp` responder; real nginx and Apache
+//! servers.
 //!
 //! Test-only (`publish = false`, used as a dev-dependency): helpers here panic with a full
 //! account of what failed instead of returning errors, because a test is what calls them.
 
 mod apache;
+mod chromium;
 mod corpus;
 mod gateway;
 mod nginx;
@@ -22,6 +24,7 @@ mod tools;
 mod verify_matrix;
 
 pub use apache::Apache;
+pub use chromium::{AutoSelectPolicy, Browser, DumpedPage};
 pub use corpus::Corpus;
 pub use gateway::{MutualGateway, SeenRequest, Upstream};
 pub use nginx::Nginx;
