@@ -18,12 +18,12 @@ use serde_json::Value;
 use crate::{corpus, mutual, s};
 
 /// A CA made by the real binary, with a server certificate for `localhost` and two clients.
-struct Pki {
-    dir: tempfile::TempDir,
+pub(crate) struct Pki {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub(crate) fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
         let pki = Pki { dir };
         pki.init("home");
@@ -43,7 +43,7 @@ impl Pki {
         pki
     }
 
-    fn init(&self, home: &str) {
+    pub(crate) fn init(&self, home: &str) {
         let pass = self.path("pass.txt");
         std::fs::write(&pass, "correct horse battery staple\n").unwrap();
         mutual()
@@ -59,7 +59,7 @@ impl Pki {
             .success();
     }
 
-    fn issue(&self, home: &str, args: &[&str]) {
+    pub(crate) fn issue(&self, home: &str, args: &[&str]) {
         mutual()
             .args(["issue"])
             .args(args)
@@ -73,20 +73,20 @@ impl Pki {
             .success();
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.path("home/ca/root.pem")
     }
 
-    fn client_ca(&self) -> PathBuf {
+    pub(crate) fn client_ca(&self) -> PathBuf {
         self.path("home/ca/client-ca.pem")
     }
 
     /// The gateway's own flags: its server certificate and key.
-    fn server_flags(&self) -> Vec<String> {
+    pub(crate) fn server_flags(&self) -> Vec<String> {
         vec![
             "--cert".into(),
             s(&self.path("localhost.chain.pem")).into(),
@@ -95,7 +95,7 @@ impl Pki {
         ]
     }
 
-    fn gateway(&self, upstream: &Upstream, extra: &[&str]) -> MutualGateway {
+    pub(crate) fn gateway(&self, upstream: &Upstream, extra: &[&str]) -> MutualGateway {
         let mut args: Vec<String> = self.server_flags();
         args.extend(["--upstream".into(), upstream.url()]);
         args.extend(extra.iter().map(|a| (*a).to_owned()));
@@ -106,7 +106,7 @@ impl Pki {
 
 /// `curl` trusting the PKI's root, presenting (certificate, key) when given; (status,
 /// body), or curl's error text when the handshake failed.
-fn curl(
+pub(crate) fn curl(
     gateway: &MutualGateway,
     root: &Path,
     identity: Option<(&Path, &Path)>,
@@ -176,7 +176,7 @@ impl rustls::client::ResolvesClientCert for NoCheck {
     }
 }
 
-fn pem_certs(path: &Path) -> Vec<CertificateDer<'static>> {
+pub(crate) fn pem_certs(path: &Path) -> Vec<CertificateDer<'static>> {
     mutual_x509::pem::parse(&std::fs::read(path).unwrap())
         .unwrap()
         .into_iter()
@@ -261,7 +261,7 @@ fn not_yet_valid(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// A refused handshake's log line carries the code the test expects. (The client may see
 /// the alert a moment before the gateway has written its line: waits up to 10 s.)
-fn assert_refused_with(gateway: &MutualGateway, code: &str) {
+pub(crate) fn assert_refused_with(gateway: &MutualGateway, code: &str) {
     let logged = || -> Vec<String> {
         gateway
             .events("handshake_refused")

@@ -12,6 +12,7 @@ mod endpoint;
 mod formats;
 mod full_disk;
 mod gateway;
+mod gateway_clients;
 mod keys;
 mod lint;
 mod pkcs12;
