@@ -1,4 +1,5 @@
-//! Noticing that a server asks for a client certificate, without ever sending one.
+//! Noticing that a server asks for a client certificate, and answering with the one the
+//! user gave, if any.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -9,16 +10,22 @@ use rustls::sign::CertifiedKey;
 use crate::presented::ClientCertificateRequest;
 
 /// rustls calls this resolver only when the server sends a CertificateRequest; it records
-/// what the server asked for and declines, so the handshake continues with no client
-/// certificate and the server's reaction (alert or not) is observed.
+/// what the server asked for and answers with the user's certificate, or with none, so the
+/// server's reaction (alert or not) is observed.
 #[derive(Debug, Default)]
 pub(crate) struct RecordClientCertificateRequest {
     request: Mutex<Option<ClientCertificateRequest>>,
+    /// Sent whatever the server's acceptable CA list says: the probe's job is to see what
+    /// the server does with it, not to second-guess like a browser.
+    certificate: Option<Arc<CertifiedKey>>,
 }
 
 impl RecordClientCertificateRequest {
-    pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    pub(crate) fn new(certificate: Option<Arc<CertifiedKey>>) -> Arc<Self> {
+        Arc::new(Self {
+            request: Mutex::new(None),
+            certificate,
+        })
     }
 
     pub(crate) fn request(&self) -> Option<ClientCertificateRequest> {
@@ -40,13 +47,13 @@ impl ResolvesClientCert for RecordClientCertificateRequest {
             signature_schemes: sigschemes.iter().map(|s| scheme_name(*s)).collect(),
         };
         *self.request.lock().unwrap_or_else(PoisonError::into_inner) = Some(request);
-        None
+        self.certificate.clone()
     }
 
     fn has_certs(&self) -> bool {
-        // We never have a certificate to send; saying so also spares rustls from keeping the
-        // TLS 1.2 handshake transcript for a CertificateVerify we will not write.
-        false
+        // Without a certificate, saying so spares rustls from keeping the TLS 1.2 handshake
+        // transcript for a CertificateVerify we will not write.
+        self.certificate.is_some()
     }
 }
 

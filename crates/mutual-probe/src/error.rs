@@ -123,6 +123,46 @@ pub enum ProbeError {
         timeout: Duration,
     },
 
+    /// The peer answered with something that is not TLS (a plain-HTTP port, SSH, ...).
+    #[error("`{target}` ({peer}) does not speak TLS: its answer to our ClientHello is not TLS")]
+    NotTls {
+        /// The target.
+        target: Target,
+        /// The address connected to.
+        peer: SocketAddr,
+        /// rustls' complaint.
+        #[source]
+        source: rustls::Error,
+    },
+
+    /// The handshake completed but no HTTP response arrived in time.
+    #[error("`{target}` ({peer}) sent no HTTP response within {timeout:?}")]
+    HttpTimeout {
+        /// The target.
+        target: Target,
+        /// The address connected to.
+        peer: SocketAddr,
+        /// The timeout that expired.
+        timeout: Duration,
+    },
+
+    /// The client key cannot be used for signing (unknown algorithm, not a private key).
+    #[error("the client key cannot be used for TLS client authentication")]
+    ClientKeyUnusable {
+        /// rustls' reason.
+        #[source]
+        source: rustls::Error,
+    },
+
+    /// The client key is not the key of the client certificate.
+    #[error(
+        "the client key does not match the client certificate `{subject}`: their public keys differ"
+    )]
+    ClientKeyMismatch {
+        /// The certificate's subject.
+        subject: String,
+    },
+
     /// The handshake completed without the server presenting any certificate.
     #[error("`{target}` ({peer}) completed the TLS handshake without presenting a certificate")]
     NoCertificate {
@@ -147,6 +187,10 @@ impl ProbeError {
             Self::HandshakeIo { .. } => "tls_handshake_failed",
             Self::HandshakeTimeout { .. } => "handshake_timeout",
             Self::NoCertificate { .. } => "no_certificate",
+            Self::NotTls { .. } => "not_tls",
+            Self::HttpTimeout { .. } => "http_timeout",
+            Self::ClientKeyUnusable { .. } => "client_key_unusable",
+            Self::ClientKeyMismatch { .. } => "client_key_mismatch",
         }
     }
 }
@@ -230,4 +274,19 @@ fn client_auth_hint(request: Option<&ClientCertificateRequest>) -> &'static str 
         Some(_) => " after the server asked for a client certificate and none was sent",
         None => "",
     }
+}
+
+/// An error and its causes on one line: `a: b: c`.
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

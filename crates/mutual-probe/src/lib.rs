@@ -1,6 +1,10 @@
 //! `mutual probe`'s network half: talk TLS to an endpoint and report what it presents.
 //!
-//! This crate does not judge trust. [`presented_chain`] returns the certificates exactly as the
+//! [`probe`] makes one exchange with a server and judges it: the server's chain through
+//! `mutual-verify`, the client certificate against what the server asked for, and the
+//! server's refusal (alert or HTTP status) as a cause and a fix.
+//!
+//! The lower half does not judge trust. [`presented_chain`] returns the certificates exactly as the
 //! server sent them, with the negotiated parameters; deciding whether they are any good is
 //! `mutual-verify`'s job. Blocking I/O on `std::net`, bounded by [`Options::timeout`].
 //!
@@ -20,10 +24,21 @@ mod client_auth;
 mod connect;
 mod danger;
 mod error;
+mod exchange;
 mod presented;
+mod report;
 mod session;
 mod target;
+mod text;
 
 pub use error::{ProbeError, TargetProblem};
+pub use exchange::{
+    ClientCredential, Exchange, HttpOutcome, HttpResponse, Negotiated, Rejection, exchange,
+};
 pub use presented::{ClientCertificateRequest, Options, PresentedChain, presented_chain};
+pub use report::{
+    ClientAuth, ClientCertificate, Connection, Handshake, Http, Probe, Report, SCHEMA,
+    SentCertificate, probe,
+};
 pub use target::Target;
+pub use text::render;

@@ -8,7 +8,7 @@ use rustls::pki_types::ServerName;
 
 use crate::connect;
 use crate::error::ProbeError;
-use crate::session::Session;
+use crate::session::{Session, Setup};
 use crate::target::Target;
 
 /// How to probe.
@@ -73,7 +73,14 @@ pub fn presented_chain(target: &Target, options: &Options) -> Result<PresentedCh
     let server_name = server_name(target, options)?;
     let addresses = connect::resolve(target)?;
     let (tcp, peer) = connect::connect(target, &addresses, options.timeout)?;
-    let mut session = Session::new(target, peer, options.timeout, tcp, server_name.clone())?;
+    let mut session = Session::new(
+        target,
+        peer,
+        options.timeout,
+        tcp,
+        server_name.clone(),
+        Setup::default(),
+    )?;
     session.handshake()?;
     session.await_client_auth_verdict()?;
 
@@ -115,7 +122,10 @@ pub fn presented_chain(target: &Target, options: &Options) -> Result<PresentedCh
     Ok(chain)
 }
 
-fn server_name(target: &Target, options: &Options) -> Result<ServerName<'static>, ProbeError> {
+pub(crate) fn server_name(
+    target: &Target,
+    options: &Options,
+) -> Result<ServerName<'static>, ProbeError> {
     let name = options.sni.as_deref().unwrap_or(&target.host);
     if let Ok(address) = name.parse::<IpAddr>() {
         // rustls sends no SNI for an IP address, as RFC 6066 requires.
@@ -127,7 +137,7 @@ fn server_name(target: &Target, options: &Options) -> Result<ServerName<'static>
     })
 }
 
-fn protocol_name(version: ProtocolVersion) -> String {
+pub(crate) fn protocol_name(version: ProtocolVersion) -> String {
     match version {
         ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
         ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
@@ -135,7 +145,7 @@ fn protocol_name(version: ProtocolVersion) -> String {
     }
 }
 
-fn cipher_suite_name(suite: rustls::CipherSuite) -> String {
+pub(crate) fn cipher_suite_name(suite: rustls::CipherSuite) -> String {
     match suite.as_str() {
         // rustls spells TLS 1.3 suites `TLS13_...`; the IANA registry (and openssl) say `TLS_...`.
         Some(name) => match name.strip_prefix("TLS13_") {
@@ -146,7 +156,7 @@ fn cipher_suite_name(suite: rustls::CipherSuite) -> String {
     }
 }
 
-fn group_name(group: rustls::NamedGroup) -> String {
+pub(crate) fn group_name(group: rustls::NamedGroup) -> String {
     match group.as_str() {
         Some(name) => name.to_owned(),
         None => format!("{group:?}"),

@@ -1,13 +1,14 @@
 //! One TLS client connection driven by hand over a blocking socket, turning every way it can
 //! fail into a [`ProbeError`] with the evidence gathered so far.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::crypto::aws_lc_rs;
 use rustls::pki_types::ServerName;
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, ProtocolVersion};
 
 use crate::client_auth::RecordClientCertificateRequest;
@@ -19,6 +20,17 @@ use crate::target::Target;
 /// rejection: the server's check of an empty client certificate is immediate, so the rest
 /// is one round trip, which the handshake's own duration already over-estimates.
 const REJECTION_SLACK: Duration = Duration::from_millis(200);
+
+/// The most of an HTTP response kept: enough for the status, the headers and an error body.
+const HTTP_RESPONSE_LIMIT: usize = 64 * 1024;
+
+/// How a session is set up beyond the target: the client certificate to answer a
+/// CertificateRequest with, and the ALPN protocols to offer.
+#[derive(Default)]
+pub(crate) struct Setup {
+    pub(crate) certificate: Option<Arc<CertifiedKey>>,
+    pub(crate) alpn: Vec<Vec<u8>>,
+}
 
 pub(crate) struct Session<'a> {
     target: &'a Target,
@@ -38,20 +50,22 @@ impl<'a> Session<'a> {
         timeout: Duration,
         tcp: TcpStream,
         server_name: ServerName<'static>,
+        setup: Setup,
     ) -> Result<Self, ProbeError> {
         let provider = Arc::new(aws_lc_rs::default_provider());
         let verifier = AcceptAnyServerCertificate::new(provider.signature_verification_algorithms);
-        let client_auth = RecordClientCertificateRequest::new();
+        let client_auth = RecordClientCertificateRequest::new(setup.certificate);
         let setup_failed = |source| ProbeError::TlsSetup {
             target: target.clone(),
             source,
         };
-        let config = ClientConfig::builder_with_provider(provider)
+        let mut config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(setup_failed)?
             .dangerous()
             .with_custom_certificate_verifier(verifier.clone())
             .with_client_cert_resolver(client_auth.clone());
+        config.alpn_protocols = setup.alpn;
         let conn = ClientConnection::new(Arc::new(config), server_name).map_err(setup_failed)?;
         // Nagle would hold back our small handshake flights; latency only, so ignore failure.
         let _ = tcp.set_nodelay(true);
@@ -101,6 +115,84 @@ impl<'a> Session<'a> {
         match self.rejection_within(wait) {
             Some(source) => Err(self.rejected(source)),
             None => Ok(()),
+        }
+    }
+
+    /// The certificates the server sent, in its order (empty before its Certificate message).
+    pub(crate) fn presented(&self) -> Vec<Vec<u8>> {
+        self.verifier.presented()
+    }
+
+    /// Sends `GET path` over the established connection and reads the response until the
+    /// server closes, the body announced by `Content-Length` is complete, the limit is
+    /// reached, or `timeout` runs out (an error only when nothing arrived at all).
+    pub(crate) fn http_get(&mut self, host: &str, path: &str) -> Result<Vec<u8>, ProbeError> {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mutual-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        );
+        self.conn
+            .writer()
+            .write_all(request.as_bytes())
+            .map_err(|error| self.failed(error))?;
+        let deadline = Instant::now() + self.timeout;
+        let mut response = Vec::new();
+        let mut buffer = [0_u8; 8192];
+        loop {
+            while self.conn.wants_write() {
+                self.conn
+                    .write_tls(&mut self.tcp)
+                    .map_err(|error| self.failed(error))?;
+            }
+            loop {
+                match self.conn.reader().read(&mut buffer) {
+                    Ok(0) => return Ok(response),
+                    Ok(read) => {
+                        response.extend_from_slice(&buffer[..read]);
+                        if response.len() >= HTTP_RESPONSE_LIMIT || complete(&response) {
+                            return Ok(response);
+                        }
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                    // Closed without close_notify: what arrived is all there is.
+                    Err(_) => return Ok(response),
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return self.partial(response);
+            }
+            self.tcp
+                .set_read_timeout(Some(left))
+                .map_err(|error| self.failed(error))?;
+            match self.conn.read_tls(&mut self.tcp) {
+                Ok(0) => return Ok(response),
+                Ok(_) => {}
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return self.partial(response);
+                }
+                Err(error) if response.is_empty() => return Err(self.failed(error)),
+                Err(_) => return Ok(response),
+            }
+            if let Err(error) = self.conn.process_new_packets() {
+                return Err(self.rejected(error));
+            }
+        }
+    }
+
+    fn partial(&self, response: Vec<u8>) -> Result<Vec<u8>, ProbeError> {
+        if response.is_empty() {
+            Err(ProbeError::HttpTimeout {
+                target: self.target.clone(),
+                peer: self.peer,
+                timeout: self.timeout,
+            })
+        } else {
+            Ok(response)
         }
     }
 
@@ -160,7 +252,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn rejected(&self, source: rustls::Error) -> ProbeError {
+    pub(crate) fn rejected(&self, source: rustls::Error) -> ProbeError {
         ProbeError::TlsHandshakeFailed {
             target: self.target.clone(),
             peer: self.peer,
@@ -169,4 +261,20 @@ impl<'a> Session<'a> {
             source,
         }
     }
+}
+
+/// Whether `response` holds the whole head and as much body as `Content-Length` announced.
+fn complete(response: &[u8]) -> bool {
+    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&response[..end]);
+    let length = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    length.is_some_and(|length| response.len() - (end + 4) >= length)
 }
