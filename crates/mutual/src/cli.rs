@@ -139,6 +139,9 @@ pub(crate) enum Command {
     /// Print the nginx, Apache or Envoy configuration that does what `mutual gateway`
     /// does: require and verify client certificates, forward the identity upstream
     Config(ConfigArgs),
+    /// Troubleshoot a TLS or mutual-TLS endpoint: the chain it sends and what `verify`
+    /// makes of it, what it asks of clients, and why it refuses a client certificate
+    Probe(ProbeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1249,4 +1252,79 @@ pub(crate) enum ConfigServer {
     Nginx,
     Apache,
     Envoy,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual probe example.com:443 --system-roots
+  mutual probe 10.0.0.5:8443 --sni api.internal --trusted ca.pem
+  mutual probe api.internal:443 --trusted ca.pem --cert alice.pem --key alice.key --http /
+  mutual probe api.internal:443 --trusted ca.pem --format json | jq .problems
+
+Exit status: 0 healthy, 1 a problem was found (each listed with its code), 2 bad usage or
+no TLS server to talk to (name does not resolve, connection refused, timeout, not TLS).")]
+pub(crate) struct ProbeArgs {
+    /// The endpoint: HOST:PORT, or [IPv6]:PORT
+    #[arg(value_name = "HOST:PORT")]
+    pub(crate) target: String,
+
+    /// The server name to send (SNI) and to check the certificate against; default the
+    /// target's host
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sni: Option<String>,
+
+    /// Trust anchors for the server's chain (PEM, DER or PKCS#7; repeatable); without
+    /// --trusted, the system roots
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted: Vec<PathBuf>,
+
+    /// Trust the system roots too
+    #[arg(long)]
+    pub(crate) system_roots: bool,
+
+    /// A client certificate to present when the server asks (PEM, followed by its
+    /// intermediates)
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub(crate) cert: Option<String>,
+
+    /// The private key of --cert (PEM or DER, unencrypted)
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub(crate) key: Option<String>,
+
+    /// After the handshake, send `GET PATH` and report the answer
+    #[arg(long, value_name = "PATH")]
+    pub(crate) http: Option<String>,
+
+    /// Bound on connecting, the handshake and the HTTP answer: 10s, 500ms, 1m
+    #[arg(long, default_value = "10s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub(crate) timeout: std::time::Duration,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+/// `10s`, `500ms`, `1m`, or a number of seconds.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 10s, 500ms or 1m; found `{text}`"))?;
+    let duration = match unit {
+        "ms" => std::time::Duration::from_millis(value),
+        "s" => std::time::Duration::from_secs(value),
+        "m" => std::time::Duration::from_secs(value.saturating_mul(60)),
+        _ => {
+            return Err(format!(
+                "expected a duration such as 10s, 500ms or 1m; found `{text}`"
+            ));
+        }
+    };
+    if duration.is_zero() {
+        return Err("the timeout must be more than zero".to_owned());
+    }
+    Ok(duration)
 }

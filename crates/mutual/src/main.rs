@@ -64,5 +64,6 @@ fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Renew(args) => commands::renew::run(&cli.client, &args),
         Command::Enroll(args) => commands::enroll::run(&cli.client, &args),
         Command::Config(args) => commands::config::run(&args),
+        Command::Probe(args) => commands::probe::run(&args),
     }
 }

@@ -13,7 +13,7 @@ use crate::exit::{BadInput, ExitStatus};
 use crate::input;
 
 /// Where Debian, Fedora and Alpine/macOS keep the system roots, in that order.
-const SYSTEM_ROOTS: [&str; 3] = [
+pub(crate) const SYSTEM_ROOTS: [&str; 3] = [
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/ssl/cert.pem",
@@ -227,7 +227,7 @@ fn trust_anchors(
     Ok((anchors, sources.join(", ")))
 }
 
-fn system_roots_file() -> Option<PathBuf> {
+pub(crate) fn system_roots_file() -> Option<PathBuf> {
     std::env::var_os("SSL_CERT_FILE")
         .map(PathBuf::from)
         .into_iter()
@@ -284,7 +284,10 @@ fn certificates(objects: Vec<Object>) -> Vec<Certificate> {
         .collect()
 }
 
-fn certificates_in(name: &str, options: &DecodeOptions) -> anyhow::Result<Vec<Certificate>> {
+pub(crate) fn certificates_in(
+    name: &str,
+    options: &DecodeOptions,
+) -> anyhow::Result<Vec<Certificate>> {
     let objects = decode(name, options)?;
     let kinds: Vec<&'static str> = objects.iter().map(Object::type_name).collect();
     let found = certificates(objects);

@@ -1,0 +1,100 @@
+//! `mutual probe`: read the trust anchors and the client certificate, let mutual-probe talk
+//! to the server and judge, print the report.
+
+use anyhow::Context;
+use mutual_probe::{ClientCredential, Options, Probe, Target};
+use mutual_x509::{Certificate, DecodeOptions};
+
+use crate::cli::{ProbeArgs, ReportFormat};
+use crate::commands::verify::{SYSTEM_ROOTS, certificates_in, system_roots_file};
+use crate::commands::with_causes;
+use crate::exit::{BadInput, ExitStatus};
+use crate::input;
+
+pub(crate) fn run(args: &ProbeArgs) -> anyhow::Result<ExitStatus> {
+    let at = time::OffsetDateTime::now_utc();
+    let decode = DecodeOptions {
+        now: at,
+        password: None,
+    };
+    let target: Target = args
+        .target
+        .parse()
+        .map_err(|e: mutual_probe::ProbeError| BadInput(e.to_string()))?;
+    if let Some(path) = &args.http
+        && !path.starts_with('/')
+    {
+        return Err(BadInput(format!(
+            "--http `{path}`: expected a path starting with `/`, such as `/` or `/health`"
+        ))
+        .into());
+    }
+    let anchors = trust_anchors(args, &decode)?;
+    let credential = credential(args, &decode)?;
+    let options = Options {
+        sni: args.sni.clone(),
+        timeout: args.timeout,
+    };
+    let report = mutual_probe::probe(&Probe {
+        target: &target,
+        options: &options,
+        credential: credential.as_ref(),
+        http_path: args.http.as_deref(),
+        anchors,
+        at,
+    })
+    .map_err(|error| BadInput(with_causes(&error)))?;
+
+    match args.format {
+        ReportFormat::Text => print!("{}", mutual_probe::render(&report)),
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("writing JSON")?
+        ),
+    }
+    Ok(if report.healthy {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Negative
+    })
+}
+
+fn trust_anchors(args: &ProbeArgs, decode: &DecodeOptions) -> anyhow::Result<Vec<Certificate>> {
+    let mut anchors = Vec::new();
+    for path in &args.trusted {
+        anchors.extend(certificates_in(&path.to_string_lossy(), decode)?);
+    }
+    if args.system_roots || args.trusted.is_empty() {
+        let file = system_roots_file().ok_or_else(|| {
+            BadInput(format!(
+                "no system trust store found (looked at $SSL_CERT_FILE, {}); give roots with --trusted",
+                SYSTEM_ROOTS.join(", ")
+            ))
+        })?;
+        anchors.extend(certificates_in(&file.to_string_lossy(), decode)?);
+    }
+    Ok(anchors)
+}
+
+fn credential(
+    args: &ProbeArgs,
+    decode: &DecodeOptions,
+) -> anyhow::Result<Option<ClientCredential>> {
+    let (Some(cert), Some(key)) = (&args.cert, &args.key) else {
+        return Ok(None);
+    };
+    let certificates = certificates_in(cert, decode)?
+        .into_iter()
+        .map(|certificate| certificate.der)
+        .collect();
+    let key_bytes = input::read_input(key)?;
+    ClientCredential::new(certificates, &key_bytes)
+        .map(Some)
+        .map_err(|error| {
+            BadInput(format!(
+                "--cert `{cert}` --key `{key}`: {}",
+                with_causes(&error)
+            ))
+            .into()
+        })
+}
