@@ -17,6 +17,7 @@ mod keys;
 mod lint;
 mod pkcs12;
 mod pkcs12_export;
+mod probe;
 mod real_world;
 mod requests_and_crls;
 mod revocation;
