@@ -561,3 +561,93 @@ fn a_url_is_not_a_target() {
         "is a URL",
     );
 }
+
+/// NGINX with `ssl_verify_client MODE` and the corpus root as its client CA: it accepts
+/// the handshake and answers at HTTP level, which only `--http` sees.
+fn nginx(mode: &str) -> mutual_test::Nginx {
+    let chain = with_intermediate("server-p256");
+    let key = corpus().key("server-p256");
+    let root = corpus().cert("root");
+    let mode = mode.to_owned();
+    mutual_test::Nginx::start(move |port| {
+        format!(
+            "server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name localhost;
+    ssl_certificate {};
+    ssl_certificate_key {};
+    ssl_client_certificate {};
+    ssl_verify_client {mode};
+    ssl_verify_depth 2;
+    location / {{ return 200 \"ok\\n\"; }}
+}}
+",
+            s(&chain),
+            s(&key),
+            s(&root)
+        )
+    })
+}
+
+fn probe_nginx(nginx: &mutual_test::Nginx, identity: Option<&str>) -> (i32, Value, String) {
+    let target = format!("127.0.0.1:{}", nginx.port());
+    let mut args: Vec<String> = vec![
+        target,
+        "--sni".into(),
+        "localhost".into(),
+        "--trusted".into(),
+        root(),
+        "--http".into(),
+        "/".into(),
+    ];
+    if let Some(name) = identity {
+        args.extend([
+            "--cert".into(),
+            s(&with_intermediate(name)).into(),
+            "--key".into(),
+            s(&corpus().key(name)).into(),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    probe(&args)
+}
+
+#[test]
+fn nginx_on_answers_400_without_a_certificate() {
+    let nginx = nginx("on");
+    let (code, report, stderr) = probe_nginx(&nginx, None);
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    assert_eq!(report["handshake"]["accepted"], true);
+    assert_eq!(report["client_auth"]["requested"], true);
+    assert_eq!(
+        report["client_auth"]["acceptable_issuers"],
+        serde_json::json!(["CN=Mutual Test Root CA,O=Mutual Test"])
+    );
+    assert_eq!(report["http"]["status"], 400);
+    assert_eq!(
+        codes(&report, "problems"),
+        ["client_certificate_required"],
+        "{report:#}"
+    );
+
+    let (code, report, stderr) = probe_nginx(&nginx, Some("client"));
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["http"]["status"], 200);
+}
+
+#[test]
+fn nginx_optional_answers_400_for_a_bad_certificate() {
+    let nginx = nginx("optional");
+    let (code, report, stderr) = probe_nginx(&nginx, None);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["http"]["status"], 200);
+
+    let (code, report, stderr) = probe_nginx(&nginx, Some("server-rsa2048"));
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    assert_eq!(report["http"]["status"], 400);
+    assert_eq!(
+        codes(&report, "problems"),
+        ["eku_mismatch", "certificate_refused"],
+        "{report:#}"
+    );
+}
