@@ -277,6 +277,20 @@ fn server_verdict(
     for warning in &verdict.warnings {
         findings.note(warning.clone());
     }
+    for root in rest.iter().filter(|certificate| certificate.self_signed) {
+        findings.note(
+            Diagnosis::new(
+                "root_sent",
+                Severity::Warning,
+                format!(
+                    "the server sends the self-signed root `{}`: clients must already have it to trust it, so sending it only adds bytes to every handshake",
+                    root.subject.rfc4514
+                ),
+            )
+            .with_evidence("fingerprint_sha256", root.fingerprints.sha256.clone())
+            .with_fix("leave the root out of the server's chain file (NGINX `ssl_certificate`: the leaf, then the intermediates)"),
+        );
+    }
     if exchange.presented.len() != chain.len() {
         findings.problem(
             Diagnosis::new(

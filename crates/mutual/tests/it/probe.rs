@@ -651,3 +651,38 @@ fn nginx_optional_answers_400_for_a_bad_certificate() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_server_that_sends_its_root_too() {
+    let extra = corpus().dir().join("intermediate-and-root.probe.pem");
+    let mut pem = std::fs::read(corpus().cert("intermediate")).unwrap();
+    pem.extend(std::fs::read(corpus().cert("root")).unwrap());
+    std::fs::write(&extra, pem).unwrap();
+    let server = server("server-p256").cert_chain(&extra).start();
+    let (code, report, _) = probe(&[&target(&server), "--sni", "localhost", "--trusted", &root()]);
+    assert_eq!(report["server_chain"].as_array().unwrap().len(), 3);
+    assert_eq!(report["server_chain"][2]["kind"], "root_ca");
+    // Harmless to validation, so a note; `verify` finds nothing wrong with the path.
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(codes(&report, "notes"), ["root_sent"], "{report:#}");
+}
+
+#[test]
+fn http_over_s_server() {
+    let server = server("server-p256")
+        .cert_chain(intermediate())
+        .arg("-www")
+        .start();
+    let (code, report, stderr) = probe(&[
+        &target(&server),
+        "--sni",
+        "localhost",
+        "--trusted",
+        &root(),
+        "--http",
+        "/",
+    ]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["http"]["status"], 200, "{report:#}");
+    assert_eq!(report["connection"]["alpn"], Value::Null);
+}
