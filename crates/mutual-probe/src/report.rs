@@ -145,6 +145,9 @@ pub struct Http {
     pub failure: Option<String>,
 }
 
+/// A certificate of the server's chain that expires within this many days is worth a note.
+const EXPIRES_SOON_DAYS: i64 = 30;
+
 /// The gateway's own refusal codes, beside `verify`'s, that an answer may carry.
 const GATEWAY_CODES: [&str; 4] = [
     "no_certificate",
@@ -276,6 +279,25 @@ fn server_verdict(
     }
     for warning in &verdict.warnings {
         findings.note(warning.clone());
+    }
+    for certificate in chain {
+        let left = certificate.validity.not_after - probe.at;
+        if certificate.validity.status == ValidityStatus::Valid
+            && left < time::Duration::days(EXPIRES_SOON_DAYS)
+        {
+            findings.note(
+                Diagnosis::new(
+                    "expires_soon",
+                    Severity::Warning,
+                    format!(
+                        "`{}` {}",
+                        certificate.subject.rfc4514, certificate.validity.relative
+                    ),
+                )
+                .with_evidence("not_after", certificate.validity.not_after.to_string())
+                .with_fix("renew it now and install the renewed certificate before it expires"),
+            );
+        }
     }
     for root in rest.iter().filter(|certificate| certificate.self_signed) {
         findings.note(

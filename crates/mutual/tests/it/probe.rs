@@ -686,3 +686,54 @@ fn http_over_s_server() {
     assert_eq!(report["http"]["status"], 200, "{report:#}");
     assert_eq!(report["connection"]["alpn"], Value::Null);
 }
+
+#[test]
+fn a_server_certificate_that_expires_in_five_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("soon.key.pem");
+    let csr = dir.path().join("soon.csr");
+    let ext = dir.path().join("soon.ext");
+    let cert = dir.path().join("soon.pem");
+    std::fs::write(
+        &ext,
+        "basicConstraints = critical, CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost\n",
+    )
+    .unwrap();
+    mutual_test::openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        s(&key),
+        "-subj",
+        "/CN=soon.example.test",
+        "-out",
+        s(&csr),
+    ]);
+    mutual_test::openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        s(&csr),
+        "-CA",
+        s(&corpus().cert("intermediate")),
+        "-CAkey",
+        s(&corpus().key("intermediate")),
+        "-days",
+        "5",
+        "-extfile",
+        s(&ext),
+        "-out",
+        s(&cert),
+    ]);
+    let server = SServer::builder(&cert, &key)
+        .cert_chain(intermediate())
+        .start();
+    let (code, report, _) = probe(&[&target(&server), "--sni", "localhost", "--trusted", &root()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(codes(&report, "notes"), ["expires_soon"], "{report:#}");
+}
