@@ -504,7 +504,7 @@ fn handshake(
                 findings.note(diagnosis);
             }
         }
-        (Some(client), Some(alert)) => findings.problem(evidence(client_refused(alert, client))),
+        (Some(client), Some(alert)) => findings.problem(evidence(client_refused(alert, client, probe.at))),
         (_, _) => findings.problem(evidence(
             Diagnosis::new(
                 "handshake_refused",
@@ -521,7 +521,11 @@ fn handshake(
     }
 }
 
-fn client_refused(alert: AlertDescription, client: &ClientCertificate) -> Diagnosis {
+fn client_refused(
+    alert: AlertDescription,
+    client: &ClientCertificate,
+    at: OffsetDateTime,
+) -> Diagnosis {
     let subject = &client.subject;
     let unknown_issuer = || {
         let mut fix = "add the client certificate's CA to the CAs the server trusts for clients (NGINX `ssl_client_certificate`, `mutual gateway --client-ca`), or use a certificate from a CA it trusts".to_owned();
@@ -558,7 +562,7 @@ fn client_refused(alert: AlertDescription, client: &ClientCertificate) -> Diagno
         .with_evidence("not_after", client.not_after.to_string())
         .with_fix("renew the client certificate (`mutual renew`); if it is still valid, check the server's clock and the intermediates' dates")
     };
-    let today_expired = client.not_after < OffsetDateTime::now_utc();
+    let today_expired = client.not_after < at;
     match alert {
         AlertDescription::UnknownCA => unknown_issuer(),
         AlertDescription::CertificateExpired => expired(),
@@ -724,6 +728,94 @@ mod tests {
         assert_eq!(known_code("eku_mismatch"), Some("eku_mismatch"));
         assert_eq!(known_code("no_certificate"), Some("no_certificate"));
         assert_eq!(known_code("made_up"), None);
+    }
+
+    fn client(client_auth_eku: bool, issuer_acceptable: Option<bool>) -> ClientCertificate {
+        ClientCertificate {
+            subject: "CN=alice".to_owned(),
+            issuer: "CN=Client CA".to_owned(),
+            not_after: OffsetDateTime::now_utc() + time::Duration::days(30),
+            chain_length: 1,
+            sent: true,
+            issuer_acceptable,
+            client_auth_eku,
+        }
+    }
+
+    #[test]
+    fn alerts_about_the_certificate_speak_verify_codes() {
+        let good = client(true, Some(true));
+        for (alert, code) in [
+            (AlertDescription::UnknownCA, "unknown_issuer"),
+            (AlertDescription::CertificateExpired, "expired"),
+            (AlertDescription::CertificateRevoked, "revoked"),
+            (AlertDescription::AccessDenied, "access_denied"),
+            (AlertDescription::DecryptError, "decrypt_error"),
+            (AlertDescription::HandshakeFailure, "handshake_failure"),
+            (
+                AlertDescription::CertificateRequired,
+                "client_certificate_required",
+            ),
+            (
+                AlertDescription::UnsupportedCertificate,
+                "unsupported_certificate",
+            ),
+            (AlertDescription::BadCertificate, "certificate_refused"),
+            (AlertDescription::InternalError, "certificate_refused"),
+        ] {
+            let diagnosis = client_refused(alert, &good, OffsetDateTime::now_utc());
+            assert_eq!(diagnosis.code, code, "{alert:?}");
+            assert!(diagnosis.fix.is_some(), "{alert:?} has a fix");
+        }
+    }
+
+    #[test]
+    fn a_vague_alert_is_explained_by_what_is_wrong_with_the_certificate() {
+        let server_only = client(false, Some(true));
+        for alert in [
+            AlertDescription::BadCertificate,
+            AlertDescription::UnsupportedCertificate,
+            AlertDescription::CertificateUnknown,
+        ] {
+            assert_eq!(
+                client_refused(alert, &server_only, OffsetDateTime::now_utc()).code,
+                "eku_mismatch"
+            );
+        }
+        let stranger = client(true, Some(false));
+        assert_eq!(
+            client_refused(
+                AlertDescription::BadCertificate,
+                &stranger,
+                OffsetDateTime::now_utc()
+            )
+            .code,
+            "unknown_issuer"
+        );
+        let mut old = client(true, Some(true));
+        old.not_after = OffsetDateTime::now_utc() - time::Duration::days(1);
+        assert_eq!(
+            client_refused(
+                AlertDescription::BadCertificate,
+                &old,
+                OffsetDateTime::now_utc()
+            )
+            .code,
+            "expired"
+        );
+    }
+
+    #[test]
+    fn unknown_issuer_suggests_the_intermediate_when_only_the_leaf_was_given() {
+        let alone = client(true, Some(false));
+        let fix = client_refused(
+            AlertDescription::UnknownCA,
+            &alone,
+            OffsetDateTime::now_utc(),
+        )
+        .fix
+        .unwrap_or_default();
+        assert!(fix.contains("send the intermediate"), "{fix}");
     }
 
     #[test]
