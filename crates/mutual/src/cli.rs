@@ -1260,6 +1260,7 @@ Examples:
   mutual probe example.com:443 --system-roots
   mutual probe 10.0.0.5:8443 --sni api.internal --trusted ca.pem
   mutual probe api.internal:443 --trusted ca.pem --cert alice.pem --key alice.key --http /
+  mutual probe api.internal:443 --trusted ca.pem --p12 alice.p12 --password-file p12.pass
   mutual probe api.internal:443 --trusted ca.pem --format json | jq .problems
 
 Exit status: 0 healthy, 1 a problem was found (each listed with its code), 2 bad usage or
@@ -1291,6 +1292,15 @@ pub(crate) struct ProbeArgs {
     /// The private key of --cert (PEM or DER, unencrypted)
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub(crate) key: Option<String>,
+
+    /// The client certificate, its chain and key as PKCS#12 (.p12, .pfx) instead of
+    /// --cert/--key
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key"])]
+    pub(crate) p12: Option<String>,
+
+    /// The --p12 password's file (first line); else $MUTUAL_P12_PASSWORD, else a prompt
+    #[arg(long, value_name = "FILE", requires = "p12")]
+    pub(crate) password_file: Option<PathBuf>,
 
     /// After the handshake, send `GET PATH` and report the answer
     #[arg(long, value_name = "PATH")]

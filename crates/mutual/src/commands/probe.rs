@@ -80,6 +80,9 @@ fn credential(
     args: &ProbeArgs,
     decode: &DecodeOptions,
 ) -> anyhow::Result<Option<ClientCredential>> {
+    if let Some(p12) = &args.p12 {
+        return pkcs12_credential(p12, args.password_file.as_deref()).map(Some);
+    }
     let (Some(cert), Some(key)) = (&args.cert, &args.key) else {
         return Ok(None);
     };
@@ -97,4 +100,36 @@ fn credential(
             ))
             .into()
         })
+}
+
+/// The key, its certificate and the chain from a PKCS#12, opened as `mutual pkcs12 import`
+/// opens it.
+fn pkcs12_credential(
+    name: &str,
+    password_file: Option<&std::path::Path>,
+) -> anyhow::Result<ClientCredential> {
+    let der = zeroize::Zeroizing::new(input::read_input(name)?);
+    let password = mutual_ca::passphrase::resolve(
+        password_file,
+        crate::commands::pkcs12::PASSWORD_ENV,
+        "PKCS#12 password: ",
+        false,
+    )
+    .map_err(|e| {
+        BadInput(format!(
+            "--p12 `{name}` password: {}; pass --password-file FILE or set ${}",
+            with_causes(&e),
+            crate::commands::pkcs12::PASSWORD_ENV
+        ))
+    })?;
+    let bundle = mutual_ca::pkcs12::import(&der, &password)
+        .map_err(|e| BadInput(format!("--p12 `{name}`: {}", with_causes(&e))))?;
+    let mut certificates = Vec::new();
+    for pem in std::iter::once(&bundle.certificate_pem).chain(&bundle.chain_pems) {
+        let blocks = mutual_x509::pem::parse(pem.as_bytes())
+            .map_err(|e| BadInput(format!("--p12 `{name}`: {e}")))?;
+        certificates.extend(blocks.into_iter().map(|block| block.der));
+    }
+    ClientCredential::new(certificates, bundle.key_pem.as_bytes())
+        .map_err(|error| BadInput(format!("--p12 `{name}`: {}", with_causes(&error))).into())
 }

@@ -737,3 +737,56 @@ fn a_server_certificate_that_expires_in_five_days() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(codes(&report, "notes"), ["expires_soon"], "{report:#}");
 }
+
+#[test]
+fn a_client_certificate_from_pkcs12() {
+    let server = server("server-p256")
+        .cert_chain(intermediate())
+        .require_client_certificate(2, corpus().cert("root"))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("client.p12");
+    let pass = dir.path().join("p12.pass");
+    std::fs::write(&pass, "s3cret\n").unwrap();
+    mutual_test::openssl(&[
+        "pkcs12",
+        "-export",
+        "-in",
+        s(&with_intermediate("client")),
+        "-inkey",
+        s(&corpus().key("client")),
+        "-out",
+        s(&p12),
+        "-passout",
+        "pass:s3cret",
+    ]);
+    let (code, report, stderr) = probe(&[
+        &target(&server),
+        "--sni",
+        "localhost",
+        "--trusted",
+        &root(),
+        "--p12",
+        s(&p12),
+        "--password-file",
+        s(&pass),
+    ]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["client_certificate"]["subject"], "CN=client");
+    assert_eq!(report["client_certificate"]["chain_length"], 2);
+    assert_eq!(report["handshake"]["accepted"], true);
+
+    std::fs::write(&pass, "wrong\n").unwrap();
+    let (code, _, stderr) = probe(&[
+        &target(&server),
+        "--trusted",
+        &root(),
+        "--p12",
+        s(&p12),
+        "--password-file",
+        s(&pass),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--p12"), "{stderr}");
+}
