@@ -194,6 +194,17 @@ impl Refusal {
         };
         let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = status;
+        // 495 and 496 are NGINX's, not IANA's: without a phrase clients print "495 <none>".
+        let phrase: Option<&'static [u8]> = match status.as_u16() {
+            495 => Some(b"SSL Certificate Error"),
+            496 => Some(b"SSL Certificate Required"),
+            _ => None,
+        };
+        if let Some(phrase) = phrase {
+            response
+                .extensions_mut()
+                .insert(hyper::ext::ReasonPhrase::from_static(phrase));
+        }
         response.headers_mut().insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static(content_type),

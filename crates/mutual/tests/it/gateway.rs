@@ -550,6 +550,14 @@ fn optional_mode_answers_496_and_495_with_the_reason_in_json_or_html() {
 
     let (status, body) = curl(&gateway, &root, None, &[], "/").unwrap();
     assert_eq!(status, 496, "{body}");
+    // With NGINX's reason phrases, so that clients print more than the number.
+    match rustls_get(&gateway, &root, None) {
+        Outcome::Answered(text) => assert!(
+            text.starts_with("HTTP/1.1 496 SSL Certificate Required\r\n"),
+            "{text}"
+        ),
+        other => panic!("{other:?}"),
+    }
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["error"], "no_certificate");
     assert!(
@@ -605,7 +613,7 @@ fn optional_mode_answers_496_and_495_with_the_reason_in_json_or_html() {
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["eku_mismatch", "expired", "no_certificate"]);
+    assert_eq!(codes, ["eku_mismatch", "expired", "no_certificate", "no_certificate"]);
     assert_eq!(refusals[0]["stage"], "request");
     assert_eq!(refusals[0]["path"], "/");
 }
