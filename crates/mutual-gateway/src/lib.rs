@@ -30,6 +30,7 @@ mod reload;
 mod rules;
 mod state;
 mod tls;
+mod workers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,6 +53,8 @@ pub enum GatewayError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the worker threads: {0}")]
+    Runtime(std::io::Error),
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -111,44 +114,45 @@ where
         .await
         .map_err(GatewayError::Invalid)?;
     metrics::crls_loaded(&generation.crls);
-    let mut bound = Vec::new();
-    for listener in &config.listeners {
-        bound.push(bind(listener.listen).await?);
-    }
+    let model = workers::Model::for_config(&config);
+    let addresses: Vec<SocketAddr> = config.listeners.iter().map(|l| l.listen).collect();
+    let sockets = workers::bind(&addresses, model)?;
     let admin = match config.admin.listen {
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
     let running = Running {
-        listeners: bound.iter().filter_map(|l| l.local_addr().ok()).collect(),
+        listeners: sockets
+            .iter()
+            .filter_map(|s| s.first().and_then(|l| l.local_addr().ok()))
+            .collect(),
         admin: admin.as_ref().and_then(|l| l.local_addr().ok()),
     };
-    let drain = config.limits.drain;
     let shared = Arc::new(state::Shared::new(generation, config.admin.refusals_kept));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     });
-
-    let mut tasks = Vec::new();
-    for (index, listener) in bound.into_iter().enumerate() {
-        tasks.push(tokio::spawn(listen::serve(
-            index,
-            listener,
-            shared.clone(),
-            stop_rx.clone(),
-            drain,
-        )));
-    }
+    let threads = workers::start(
+        model,
+        sockets,
+        &shared,
+        &stop_rx,
+        config.limits.drain,
+        config.limits.idle_timeout,
+    )?;
     if let Some(admin) = admin {
         tokio::spawn(admin::serve(admin, shared.clone(), stop_rx.clone()));
     }
     tokio::spawn(reload::watch(config_path, shared.clone(), stop_rx.clone()));
     ready(&running);
-    for task in tasks {
-        let _ = task.await;
-    }
+    let _ = tokio::task::spawn_blocking(move || {
+        for thread in threads {
+            let _ = thread.join();
+        }
+    })
+    .await;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::judge::{Judge, Judgement};
 use crate::load::Generation;
 use crate::metrics::HANDSHAKES;
-use crate::proxy::{ClientCert, Connection};
+use crate::proxy::{ClientCert, Connection, Upstreams};
 use crate::recorder::{Entry, Stage};
 use crate::refusal::Refusal;
 use crate::state::Shared;
@@ -25,6 +25,7 @@ pub(crate) async fn serve(
     index: usize,
     listener: TcpListener,
     shared: Arc<Shared>,
+    upstreams: Upstreams,
     mut stop: watch::Receiver<bool>,
     drain: Duration,
 ) {
@@ -43,11 +44,12 @@ pub(crate) async fn serve(
             _ = crate::state::stopped(&mut stop) => break,
         };
         let shared = shared.clone();
+        let upstreams = upstreams.clone();
         let generation = shared.current();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _ = tcp.set_nodelay(true);
-            connection(tcp, remote, index, generation, shared, watcher).await;
+            connection(tcp, remote, index, generation, shared, upstreams, watcher).await;
         });
     }
     drop(listener);
@@ -65,6 +67,7 @@ async fn connection(
     index: usize,
     generation: Arc<Generation>,
     shared: Arc<Shared>,
+    upstreams: Upstreams,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
     let Some(runtime) = generation.listeners.get(index) else {
@@ -122,6 +125,7 @@ async fn connection(
         judge: runtime.judge.clone(),
         generation: generation.clone(),
         shared,
+        upstreams,
     });
     let service =
         hyper::service::service_fn(move |request| crate::proxy::handle(conn.clone(), request));

@@ -58,6 +58,8 @@ pub(crate) struct Connection {
     pub(crate) judge: Arc<crate::judge::Judge>,
     pub(crate) generation: Arc<Generation>,
     pub(crate) shared: Arc<Shared>,
+    /// The worker's pool of upstream connections.
+    pub(crate) upstreams: Upstreams,
 }
 
 impl Connection {
@@ -254,7 +256,7 @@ async fn forward(
     let asked = Instant::now();
     let answered = tokio::time::timeout(
         limits.request_timeout,
-        conn.shared.upstreams.request(upstream_request),
+        conn.upstreams.request(upstream_request),
     )
     .await;
     let upstream_ms = asked.elapsed().as_secs_f64() * 1000.0;

@@ -1,28 +1,23 @@
-//! What outlives a reload: the current [`Generation`] (swapped whole, so a connection
-//! keeps the one it started with), the flight recorder, the upstream connection pool and
-//! the log.
+//! What outlives a reload, shared by every worker: the current [`Generation`] (swapped
+//! whole, so a connection keeps the one it started with), the flight recorder and the log.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::load::Generation;
-use crate::proxy::Upstreams;
 use crate::recorder::Recorder;
 
 pub(crate) struct Shared {
     current: RwLock<Arc<Generation>>,
     pub(crate) recorder: Recorder,
-    pub(crate) upstreams: Upstreams,
     log: Mutex<std::io::Stdout>,
 }
 
 impl Shared {
     pub(crate) fn new(generation: Generation, refusals_kept: usize) -> Self {
-        let idle = generation.config.limits.idle_timeout;
         Self {
             current: RwLock::new(Arc::new(generation)),
             recorder: Recorder::new(refusals_kept),
-            upstreams: crate::proxy::upstreams(idle),
             log: Mutex::new(std::io::stdout()),
         }
     }

@@ -31,7 +31,9 @@ pub(crate) fn run(args: &GatewayArgs) -> anyhow::Result<ExitStatus> {
         ),
         None => (from_flags(args)?, None),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // This thread only loads, reloads, serves the admin port and waits for a signal; the
+    // gateway starts its own worker threads for connections.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     match runtime.block_on(mutual_gateway::run(
@@ -46,6 +48,7 @@ pub(crate) fn run(args: &GatewayArgs) -> anyhow::Result<ExitStatus> {
         }
         Err(e @ GatewayError::Invalid(_)) => Err(BadInput(e.to_string()).into()),
         Err(e @ GatewayError::Bind { .. }) => Err(BadInput(e.to_string()).into()),
+        Err(e @ GatewayError::Runtime(_)) => Err(anyhow::anyhow!(e.to_string())),
     }
 }
 

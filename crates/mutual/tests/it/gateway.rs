@@ -613,7 +613,15 @@ fn optional_mode_answers_496_and_495_with_the_reason_in_json_or_html() {
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["eku_mismatch", "expired", "no_certificate", "no_certificate"]);
+    assert_eq!(
+        codes,
+        [
+            "eku_mismatch",
+            "expired",
+            "no_certificate",
+            "no_certificate"
+        ]
+    );
     assert_eq!(refusals[0]["stage"], "request");
     assert_eq!(refusals[0]["path"], "/");
 }
