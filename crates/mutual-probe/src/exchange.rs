@@ -63,6 +63,29 @@ impl ClientCredential {
         Ok(Self { key: Arc::new(key) })
     }
 
+    /// `certificates` with a key that need not be the certificate's: the handshake's
+    /// CertificateVerify is then signed with the wrong key. Only for `probe audit`, which
+    /// checks that a server refuses exactly that.
+    ///
+    /// # Errors
+    /// [`ProbeError::ClientKeyUnusable`] when the key cannot sign.
+    pub fn with_any_key(certificates: Vec<Vec<u8>>, key_der: &[u8]) -> Result<Self, ProbeError> {
+        let key = PrivateKeyDer::try_from(key_der.to_vec()).map_err(|error| {
+            ProbeError::ClientKeyUnusable {
+                source: rustls::Error::General(format!("not a DER private key: {error}")),
+            }
+        })?;
+        let provider = aws_lc_rs::default_provider();
+        let signer = provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|source| ProbeError::ClientKeyUnusable { source })?;
+        let chain = certificates.into_iter().map(CertificateDer::from).collect();
+        Ok(Self {
+            key: Arc::new(CertifiedKey::new(chain, signer)),
+        })
+    }
+
     /// The certificates to send, the client certificate first (DER).
     pub fn certificates(&self) -> Vec<Vec<u8>> {
         self.key.cert.iter().map(|c| c.to_vec()).collect()

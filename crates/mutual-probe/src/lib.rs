@@ -20,6 +20,7 @@
     reason = "a ProbeError carries its evidence and is returned once per network round trip"
 )]
 
+mod audit;
 mod client_auth;
 mod connect;
 mod danger;
@@ -31,6 +32,10 @@ mod session;
 mod target;
 mod text;
 
+pub use audit::{
+    AUDIT_SCHEMA, AuditReport, Case, CaseResult, Expected, Prepared, ServerAnswer, Verdict, audit,
+    render_audit,
+};
 pub use error::{ProbeError, TargetProblem};
 pub use exchange::{
     ClientCredential, Exchange, HttpOutcome, HttpResponse, Negotiated, Rejection, exchange,
