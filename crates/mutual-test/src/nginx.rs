@@ -16,7 +16,7 @@ use crate::tools::require_tool;
 #[derive(Debug)]
 pub struct Nginx {
     server: Server,
-    _prefix: tempfile::TempDir,
+    prefix: tempfile::TempDir,
 }
 
 impl Nginx {
@@ -48,14 +48,20 @@ impl Nginx {
             },
             |server| TcpStream::connect(("127.0.0.1", server.port())).is_ok(),
         );
-        Nginx {
-            server,
-            _prefix: prefix,
-        }
+        Nginx { server, prefix }
     }
 
     pub fn port(&self) -> u16 {
         self.server.port()
+    }
+
+    /// The shell command that makes this nginx reload its configuration (and so re-read
+    /// its CRL files), then gives the new workers a moment to start.
+    pub fn reload_command(&self) -> String {
+        format!(
+            "kill -HUP $(cat {}/nginx.pid) && sleep 1",
+            self.prefix.path().display()
+        )
     }
 
     /// Everything nginx logged so far.

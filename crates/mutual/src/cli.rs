@@ -1255,7 +1255,8 @@ pub(crate) enum ConfigServer {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
+#[command(
+    after_help = "\
 Examples:
   mutual probe example.com:443 --system-roots
   mutual probe 10.0.0.5:8443 --sni api.internal --trusted ca.pem
@@ -1264,11 +1265,17 @@ Examples:
   mutual probe api.internal:443 --trusted ca.pem --format json | jq .problems
 
 Exit status: 0 healthy, 1 a problem was found (each listed with its code), 2 bad usage or
-no TLS server to talk to (name does not resolve, connection refused, timeout, not TLS).")]
+no TLS server to talk to (name does not resolve, connection refused, timeout, not TLS).",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub(crate) struct ProbeArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<ProbeCommand>,
+
     /// The endpoint: HOST:PORT, or [IPv6]:PORT
-    #[arg(value_name = "HOST:PORT")]
-    pub(crate) target: String,
+    #[arg(value_name = "HOST:PORT", required = true)]
+    pub(crate) target: Option<String>,
 
     /// The server name to send (SNI) and to check the certificate against; default the
     /// target's host
@@ -1307,6 +1314,78 @@ pub(crate) struct ProbeArgs {
     pub(crate) http: Option<String>,
 
     /// Bound on connecting, the handshake and the HTTP answer: 10s, 500ms, 1m
+    #[arg(long, default_value = "10s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub(crate) timeout: std::time::Duration,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProbeCommand {
+    /// Does the server really check client certificates? Present throwaway certificates
+    /// from a CA it trusts, each broken in one way, and report which it wrongly accepts
+    Audit(ProbeAuditArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+With --home, the test certificates are signed by the home's client CA and recorded in its
+store (subject OU mutual-probe-audit, valid for minutes); the `revoked` one is revoked and a
+fresh CRL written (default HOME/crl/client.crl.pem, or --crl-out) before it is presented, and
+all are revoked at the end with the CRL written again. The server must load that CRL: give
+--reload with the command that makes it do so. With --issuer-cert/--issuer-key (no store),
+`revoked` is tested only with --crl-out.
+
+A case passes when the server refuses it: a TLS alert, or HTTP 400/403/495/496 to GET --http.
+2xx, 3xx and 404 are acceptance; anything else is inconclusive.
+
+Examples:
+  mutual probe audit api.internal:443 --home /srv/ca --reload 'nginx -s reload; sleep 1'
+  mutual probe audit 10.0.0.5:8443 --sni api.internal --issuer-cert client-ca.pem \\
+      --issuer-key client-ca.key --crl-out /etc/nginx/client-ca.crl.pem --format json
+
+Exit status: 0 every broken certificate refused and the control accepted, 1 some case
+failed (each listed with its fix), 2 bad usage, unreadable CA, or no TLS server to talk to.")]
+pub(crate) struct ProbeAuditArgs {
+    /// The endpoint: HOST:PORT, or [IPv6]:PORT
+    #[arg(value_name = "HOST:PORT")]
+    pub(crate) target: String,
+
+    #[command(flatten)]
+    pub(crate) ca: CaArgs,
+
+    /// Sign with this CA certificate (PEM) instead of a home's client CA
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "issuer_key",
+        conflicts_with = "home"
+    )]
+    pub(crate) issuer_cert: Option<PathBuf>,
+
+    /// The --issuer-cert's private key (PEM; encrypted keys use --passphrase-file)
+    #[arg(long, value_name = "FILE", requires = "issuer_cert")]
+    pub(crate) issuer_key: Option<PathBuf>,
+
+    /// Write the CRL that lists the revoked test certificates here
+    #[arg(long, value_name = "FILE")]
+    pub(crate) crl_out: Option<PathBuf>,
+
+    /// A shell command run after each CRL is written, so the server loads it
+    /// (e.g. `nginx -s reload; sleep 1`)
+    #[arg(long, value_name = "COMMAND")]
+    pub(crate) reload: Option<String>,
+
+    /// The server name to send (SNI); default the target's host
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sni: Option<String>,
+
+    /// The path requested after each handshake
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub(crate) http: String,
+
+    /// Bound on connecting, the handshake and the HTTP answer, per case: 10s, 500ms, 1m
     #[arg(long, default_value = "10s", value_parser = parse_timeout, value_name = "DURATION")]
     pub(crate) timeout: std::time::Duration,
 

@@ -11,6 +11,7 @@ pub(crate) mod lint;
 pub(crate) mod list;
 pub(crate) mod pkcs12;
 pub(crate) mod probe;
+pub(crate) mod probe_audit;
 pub(crate) mod remote;
 pub(crate) mod renew;
 pub(crate) mod revoke;

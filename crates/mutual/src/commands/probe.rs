@@ -5,7 +5,7 @@ use anyhow::Context;
 use mutual_probe::{ClientCredential, Options, Probe, Target};
 use mutual_x509::{Certificate, DecodeOptions};
 
-use crate::cli::{ProbeArgs, ReportFormat};
+use crate::cli::{ProbeArgs, ProbeCommand, ReportFormat};
 use crate::commands::verify::{SYSTEM_ROOTS, certificates_in, system_roots_file};
 use crate::commands::with_causes;
 use crate::exit::{BadInput, ExitStatus};
@@ -17,8 +17,13 @@ pub(crate) fn run(args: &ProbeArgs) -> anyhow::Result<ExitStatus> {
         now: at,
         password: None,
     };
-    let target: Target = args
-        .target
+    if let Some(ProbeCommand::Audit(audit)) = &args.command {
+        return crate::commands::probe_audit::run(audit);
+    }
+    let Some(target) = &args.target else {
+        return Err(BadInput("a target HOST:PORT is required".to_owned()).into());
+    };
+    let target: Target = target
         .parse()
         .map_err(|e: mutual_probe::ProbeError| BadInput(e.to_string()))?;
     if let Some(path) = &args.http

@@ -1,0 +1,337 @@
+//! `mutual probe audit` against servers started by each test: `mutual gateway` with the
+//! client CA's CRL, NGINX with and without `ssl_crl`; and the inputs it must refuse.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mutual_test::{MutualGateway, Upstream};
+use serde_json::Value;
+
+use crate::{mutual, s};
+
+const PASSPHRASE: &str = "correct horse battery staple\n";
+
+/// A CA made by the real binary (intermediates unencrypted), a server certificate for
+/// `localhost`, and the CRLs of every CA written to `home/crl`.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let pki = Pki {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(pki.path("pass.txt"), PASSPHRASE).unwrap();
+        mutual()
+            .args(["init", "--home", s(&pki.home()), "--passphrase-file"])
+            .arg(pki.path("pass.txt"))
+            .arg("--unencrypted-intermediate")
+            .assert()
+            .success();
+        mutual()
+            .args(["issue", "server", "localhost", "--home", s(&pki.home())])
+            .args(["--out-dir", s(pki.dir.path())])
+            .assert()
+            .success();
+        mutual()
+            .args(["crl", "--home", s(&pki.home()), "--passphrase-file"])
+            .arg(pki.path("pass.txt"))
+            .assert()
+            .success();
+        pki
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn home(&self) -> PathBuf {
+        self.path("home")
+    }
+
+    fn crl(&self, authority: &str) -> PathBuf {
+        self.home().join(format!("crl/{authority}.crl.pem"))
+    }
+
+    /// The root's and the client CA's CRLs in one file, as NGINX's ssl_crl wants them.
+    fn combined_crl(&self) -> PathBuf {
+        self.path("client-chain.crl.pem")
+    }
+
+    fn combine_crls_command(&self) -> String {
+        format!(
+            "cat {} {} > {}",
+            s(&self.crl("root")),
+            s(&self.crl("client-ca")),
+            s(&self.combined_crl())
+        )
+    }
+
+    /// Runs the audit with `--format json`: (exit code, report, stderr).
+    fn audit(&self, port: u16, reload: Option<&str>) -> (i32, Value, String) {
+        let mut command = mutual();
+        command
+            .args(["probe", "audit", &format!("localhost:{port}")])
+            .args(["--home", s(&self.home()), "--format", "json"])
+            .timeout(Duration::from_secs(120));
+        if let Some(reload) = reload {
+            command.args(["--reload", reload]);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn nginx(&self, with_crl: bool) -> mutual_test::Nginx {
+        std::process::Command::new("sh")
+            .args(["-c", &self.combine_crls_command()])
+            .status()
+            .unwrap();
+        let chain = self.path("localhost.chain.pem");
+        let key = self.path("localhost.key.pem");
+        let root = self.home().join("ca/root.pem");
+        let crl = if with_crl {
+            format!("    ssl_crl {};\n", s(&self.combined_crl()))
+        } else {
+            String::new()
+        };
+        mutual_test::Nginx::start(move |port| {
+            format!(
+                "server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name localhost;
+    ssl_certificate {};
+    ssl_certificate_key {};
+    ssl_client_certificate {};
+    ssl_verify_client on;
+    ssl_verify_depth 2;
+{crl}    location / {{ return 200 \"ok\\n\"; }}
+}}
+",
+                s(&chain),
+                s(&key),
+                s(&root)
+            )
+        })
+    }
+}
+
+/// case → verdict, from the JSON report.
+fn verdicts(report: &Value) -> BTreeMap<String, String> {
+    report["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {report:#}"))
+        .iter()
+        .map(|r| {
+            (
+                r["case"].as_str().unwrap().to_owned(),
+                r["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn all_pass_except(failing: &[&str]) -> BTreeMap<String, String> {
+    [
+        "good_control",
+        "server_auth_only",
+        "expired",
+        "not_yet_valid",
+        "revoked",
+        "self_signed",
+        "unrelated_ca",
+        "ca_as_client",
+        "no_intermediate",
+        "wrong_key",
+    ]
+    .into_iter()
+    .map(|case| {
+        let verdict = if failing.contains(&case) {
+            "fail"
+        } else {
+            "pass"
+        };
+        (case.to_owned(), verdict.to_owned())
+    })
+    .collect()
+}
+
+#[test]
+fn gateway_with_the_crl_refuses_every_broken_certificate() {
+    let pki = Pki::new();
+    let upstream = Upstream::start();
+    let gateway = MutualGateway::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        &[
+            "--cert",
+            s(&pki.path("localhost.chain.pem")),
+            "--key",
+            s(&pki.path("localhost.key.pem")),
+            "--client-ca",
+            s(&pki.home().join("ca/root.pem")),
+            "--crl",
+            s(&pki.crl("root")),
+            "--crl",
+            s(&pki.crl("client-ca")),
+            "--upstream",
+            &upstream.url(),
+        ],
+    );
+    let reload = format!("kill -HUP {} && sleep 1", gateway.pid());
+    let (code, report, stderr) = pki.audit(gateway.port(), Some(&reload));
+    assert_eq!(
+        verdicts(&report),
+        all_pass_except(&[]),
+        "{report:#}\n{stderr}\n{}",
+        gateway.output()
+    );
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["schema"], "mutual.probe-audit/v1");
+    assert_eq!(report["passed"], true);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains(s(&pki.crl("client-ca"))), "{notes}");
+    assert!(notes.contains("revoked at the end"), "{notes}");
+    // Every test certificate the CA signed is in the store, marked, and none is still valid.
+    let list = |status: Option<&str>| {
+        let mut command = mutual();
+        command.args(["list", "--home", s(&pki.home()), "--format", "json"]);
+        command.args(["--profile", "mutual-probe-audit"]);
+        if let Some(status) = status {
+            command.args(["--status", status]);
+        }
+        let output = command.output().unwrap();
+        String::from_utf8_lossy(&output.stdout)
+            .matches("OU=mutual-probe-audit")
+            .count()
+    };
+    assert_eq!(list(None), 8);
+    assert_eq!(list(Some("valid")), 0);
+}
+
+#[test]
+fn nginx_with_ssl_crl_refuses_every_broken_certificate() {
+    let pki = Pki::new();
+    let nginx = pki.nginx(true);
+    let reload = format!(
+        "{} && {}",
+        pki.combine_crls_command(),
+        nginx.reload_command()
+    );
+    let (code, report, stderr) = pki.audit(nginx.port(), Some(&reload));
+    assert_eq!(
+        verdicts(&report),
+        all_pass_except(&[]),
+        "{report:#}\n{stderr}\n{}",
+        nginx.log()
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn nginx_without_ssl_crl_accepts_the_revoked_certificate() {
+    let pki = Pki::new();
+    let nginx = pki.nginx(false);
+    let (code, report, stderr) = pki.audit(nginx.port(), None);
+    assert_eq!(
+        verdicts(&report),
+        all_pass_except(&["revoked"]),
+        "{report:#}\n{stderr}\n{}",
+        nginx.log()
+    );
+    assert_eq!(code, 1);
+    let revoked = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["case"] == "revoked")
+        .unwrap();
+    assert_eq!(revoked["server"]["outcome"], "accepted");
+    assert_eq!(revoked["server"]["evidence"], "HTTP 200");
+    assert!(
+        revoked["fix"].as_str().unwrap().contains("ssl_crl"),
+        "{revoked:#}"
+    );
+
+    // The text table says the same.
+    let output = mutual()
+        .args(["probe", "audit", &format!("localhost:{}", nginx.port())])
+        .args(["--home", s(&pki.home())])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("revoked "))
+        .unwrap();
+    assert!(row.contains("HTTP 200") && row.ends_with("FAIL"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("verdict: failed (1 of 9 broken certificates accepted)"),
+        "{text}"
+    );
+}
+
+/// Runs the audit expecting exit 2 and one line on stderr containing `expected`.
+fn refused(args: &[&str], expected: &str) {
+    let output = mutual()
+        .args(["probe", "audit"])
+        .args(args)
+        .env_remove("MUTUAL_PASSPHRASE")
+        .env_remove("MUTUAL_HOME")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(expected), "{expected} not in {stderr}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere");
+    refused(&["localhost:1", "--home", s(&missing)], "no CA in");
+
+    // An encrypted client CA and the wrong passphrase.
+    std::fs::write(dir.path().join("pass.txt"), PASSPHRASE).unwrap();
+    std::fs::write(dir.path().join("wrong.txt"), "not it\n").unwrap();
+    let home = dir.path().join("home");
+    mutual()
+        .args(["init", "--home", s(&home), "--passphrase-file"])
+        .arg(dir.path().join("pass.txt"))
+        .assert()
+        .success();
+    refused(
+        &[
+            "localhost:1",
+            "--home",
+            s(&home),
+            "--passphrase-file",
+            s(&dir.path().join("wrong.txt")),
+        ],
+        "passphrase",
+    );
+
+    // A port nothing listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    refused(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--home",
+            s(&home),
+            "--passphrase-file",
+            s(&dir.path().join("pass.txt")),
+        ],
+        "could not connect",
+    );
+}
