@@ -403,7 +403,7 @@ fn write_audit(out: &mut String, report: &AuditReport) -> std::fmt::Result {
             writeln!(out, "      {why}")?;
         }
         if let Some(fix) = &result.fix {
-            writeln!(out, "      {}: {fix}", result.description)?;
+            writeln!(out, "      fix ({}): {fix}", result.description)?;
         }
     }
     if !report.notes.is_empty() {

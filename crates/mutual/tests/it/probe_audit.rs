@@ -335,3 +335,27 @@ fn bad_input_is_one_line_and_exit_2() {
         "could not connect",
     );
 }
+
+#[test]
+fn a_ca_held_as_files_without_a_crl_leaves_revoked_untested() {
+    let pki = Pki::new();
+    let nginx = pki.nginx(false);
+    let output = mutual()
+        .args(["probe", "audit", &format!("localhost:{}", nginx.port())])
+        .args(["--issuer-cert", s(&pki.home().join("ca/client-ca.pem"))])
+        .args(["--issuer-key", s(&pki.home().join("ca/client-ca.key.pem"))])
+        .args(["--format", "json"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut expected = all_pass_except(&[]);
+    expected.insert("revoked".to_owned(), "not_tested".to_owned());
+    assert_eq!(verdicts(&report), expected, "{report:#}\n{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        report["notes"].to_string().contains("were not revoked"),
+        "{report:#}"
+    );
+}
