@@ -200,6 +200,7 @@ fn bench(c: &mut Criterion) {
             profile: record.profile.clone(),
             requester: record.requester.clone(),
             pem: record.pem.clone(),
+            audit: None,
         }
     };
     group.bench_function("store_record", |b| {

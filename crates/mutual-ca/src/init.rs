@@ -297,6 +297,7 @@ async fn record(
             requester: None,
             fingerprint_sha256: cert.fingerprints.sha256.clone(),
             pem: pem.to_owned(),
+            audit: None,
         })
         .await
         .map_err(|source| CaError::Store { source })?;

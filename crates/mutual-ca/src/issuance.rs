@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::key::KeyType;
 use crate::profile::{Profile, ProfileKind};
-use crate::store::{CertificateRecord, NewCertificate, Store, StoreError};
+use crate::store::{AuditNote, CertificateRecord, NewCertificate, Store, StoreError};
 
 /// A name a certificate is issued for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -294,12 +294,20 @@ pub struct Plan {
     profile: Profile,
     requester: Option<String>,
     sans: Vec<String>,
+    audit: Option<AuditNote>,
 }
 
 impl Plan {
     /// The validity the certificate will get.
     pub fn not_after(&self) -> OffsetDateTime {
         self.params.not_after
+    }
+
+    /// The audit entry [`issue`] records with the certificate, in the same transaction: the
+    /// certificate is issued with it or not at all.
+    pub fn audited(mut self, note: AuditNote) -> Plan {
+        self.audit = Some(note);
+        self
     }
 }
 
@@ -423,6 +431,7 @@ pub fn plan(
         profile: profile.clone(),
         requester: request.requester.clone(),
         sans: request.sans.iter().map(ToString::to_string).collect(),
+        audit: None,
     })
 }
 
@@ -501,7 +510,8 @@ pub struct Issued {
 }
 
 /// Signs the plan with the CA, checks the result is what the profile promised, and
-/// records it. A serial that collides in the store is replaced, a few times at most.
+/// records it, with its audit entry when the plan has one ([`Plan::audited`]). A serial
+/// that collides in the store is replaced, a few times at most.
 pub async fn issue(
     plan: Plan,
     subject_key: &impl PublicKeyData,
@@ -534,6 +544,7 @@ pub async fn issue(
             requester: plan.requester.clone(),
             fingerprint_sha256: fingerprint.sha256,
             pem: pem.clone(),
+            audit: plan.audit.clone(),
         };
         match store.record(&new).await {
             Ok(record) => {
@@ -697,7 +708,7 @@ pub enum IssueError {
     Construction { detail: String },
     #[error("refused by the pre-issuance lints: {}", lints.join(", "))]
     Linted { lints: Vec<String> },
-    #[error("recording the certificate failed; it was not issued")]
+    #[error("recording the certificate (and its audit entry) failed; it was not issued")]
     Store {
         #[source]
         source: StoreError,

@@ -82,6 +82,21 @@ pub struct NewAuditEntry {
     pub detail: String,
 }
 
+/// The audit entry that goes with a certificate being recorded: [`NewCertificate::audit`].
+/// Its row takes the certificate's serial, subject and recording time, and is committed in
+/// the certificate's own transaction, so an issuance is recorded with its audit row or not
+/// at all.
+///
+/// [`NewCertificate::audit`]: super::NewCertificate::audit
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditNote {
+    /// As [`NewAuditEntry::actor`].
+    pub actor: String,
+    pub action: AuditAction,
+    /// As [`NewAuditEntry::detail`].
+    pub detail: String,
+}
+
 /// One entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-pub use audit::{AuditAction, AuditEntry, AuditQuery, NewAuditEntry};
+pub use audit::{AuditAction, AuditEntry, AuditNote, AuditQuery, NewAuditEntry};
 pub use census::Census;
 pub use error::StoreError;
 pub use model::{
@@ -64,7 +64,8 @@ impl Store {
     }
 
     /// Records a newly issued certificate and returns the stored record, only once it is
-    /// committed (and synced to disk).
+    /// committed (and synced to disk). Its [`NewCertificate::audit`] entry, if any, is
+    /// appended to the audit trail in the same transaction: both are committed or neither.
     ///
     /// Calls made at the same time share transactions (group commit): one writer records
     /// whatever has queued up while it was committing the previous batch, so one sync

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use super::{StoreError, identifier};
+use super::{AuditNote, StoreError, identifier};
 
 /// A certificate the CA has just signed, to be recorded before anyone receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct NewCertificate {
     pub fingerprint_sha256: String,
     /// The certificate, PEM.
     pub pem: String,
+    /// The audit trail's entry for this issuance, committed with the certificate.
+    pub audit: Option<AuditNote>,
 }
 
 /// A certificate as the store holds it. Times are whole seconds, UTC.

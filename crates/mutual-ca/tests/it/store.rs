@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use mutual_ca::store::{
-    CertificateRecord, Cursor, Lookup, NewCertificate, Query, Revocation, RevocationReason, Status,
-    StatusFilter, Store, StoreError,
+    AuditAction, AuditEntry, AuditNote, AuditQuery, CertificateRecord, Cursor, Lookup,
+    NewCertificate, Query, Revocation, RevocationReason, Status, StatusFilter, Store, StoreError,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -65,6 +65,7 @@ fn certificate(serial: &str, issuer_key_id: &str, profile: &str, not_after: i64)
         requester: Some("alice".to_owned()),
         fingerprint_sha256: fingerprint(issuer_key_id, serial),
         pem: format!("-----BEGIN CERTIFICATE-----\n{serial}\n-----END CERTIFICATE-----\n"),
+        audit: None,
     }
 }
 
@@ -668,6 +669,9 @@ async fn a_duplicate_inside_a_batch_fails_only_its_own_record() {
     batch.insert(5, old_serial);
     batch.insert(10, twin);
     batch.push(old_certificate);
+    for new in &mut batch {
+        new.audit = Some(note(AuditAction::Sign));
+    }
 
     let mut tasks = tokio::task::JoinSet::new();
     for (index, new) in batch.into_iter().enumerate() {
@@ -715,6 +719,17 @@ async fn a_duplicate_inside_a_batch_fails_only_its_own_record() {
         .filter_map(|(_, _, outcome)| outcome.ok())
         .collect();
     assert_eq!(recorded.len(), 20);
+    // The batch was recorded row by row after the refusals: the audit entries of the rows
+    // recorded are there, one each, and none of the refused ones.
+    let mut audited: Vec<String> = audit_trail(&store)
+        .await
+        .into_iter()
+        .filter_map(|entry| entry.serial)
+        .collect();
+    audited.sort();
+    let mut serials: Vec<String> = recorded.iter().map(|r| r.serial.clone()).collect();
+    serials.sort();
+    assert_eq!(audited, serials);
     store.close().await;
     drop(store);
 
@@ -977,4 +992,150 @@ async fn a_store_from_before_the_lean_indexes_migrates_and_finds_what_it_holds()
         ]
     );
     conn.close().await.unwrap();
+}
+
+fn note(action: AuditAction) -> AuditNote {
+    AuditNote {
+        actor: "admin:0123".to_owned(),
+        action,
+        detail: "profile server".to_owned(),
+    }
+}
+
+async fn audit_trail(store: &Store) -> Vec<AuditEntry> {
+    store
+        .audit_log(&AuditQuery {
+            limit: 10_000,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// Makes every INSERT into the audit table fail (or, `false`, succeed again), through a
+/// connection of its own: a full disk or a broken trail, as the writer would meet it.
+async fn refuse_audit_rows(path: &Path, refuse: bool) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let sql = if refuse {
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit \
+         BEGIN SELECT RAISE(ABORT, 'audit trail refused by the test'); END"
+    } else {
+        "DROP TRIGGER refuse_audit"
+    };
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+/// An issuance's audit entry is written in its certificate's transaction: recorded with
+/// the certificate's serial, subject and recording time, exactly once, and never without
+/// the certificate nor the certificate without it.
+#[tokio::test]
+async fn a_certificate_and_its_audit_entry_commit_together_or_not_at_all() {
+    let temp = temp_store();
+    let store = Store::open_sqlite(&temp.path).await.unwrap();
+
+    let mut signed = certificate("a1", ISSUER_A, "server", NOW + DAY);
+    signed.audit = Some(note(AuditAction::Sign));
+    let before = store.write_stats();
+    let record = store.record(&signed).await.unwrap();
+    assert_eq!(
+        store.write_stats().commits - before.commits,
+        1,
+        "one transaction for the certificate and its audit entry"
+    );
+    let trail = audit_trail(&store).await;
+    assert_eq!(trail.len(), 1, "{trail:#?}");
+    let entry = &trail[0];
+    assert_eq!(entry.action, AuditAction::Sign);
+    assert_eq!(entry.actor, "admin:0123");
+    assert_eq!(entry.detail, "profile server");
+    // As the store normalised them.
+    assert_eq!(entry.serial.as_deref(), Some("A1"));
+    assert_eq!(entry.subject.as_deref(), Some(record.subject.as_str()));
+    assert_eq!(entry.at, record.created_at);
+
+    // No note, no entry (the CA's own certificates, `mutual init`).
+    store
+        .record(&certificate("A2", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+    assert_eq!(audit_trail(&store).await.len(), 1);
+
+    // A refused certificate leaves no entry behind.
+    let mut again = certificate("A1", ISSUER_A, "server", NOW + DAY);
+    again.fingerprint_sha256 = fingerprint(ISSUER_A, "A1A1");
+    again.audit = Some(note(AuditAction::Sign));
+    let err = store.record(&again).await.unwrap_err();
+    assert_eq!(err.code(), "duplicate_serial", "{err}");
+    assert_eq!(audit_trail(&store).await.len(), 1);
+
+    // An audit entry that cannot be written fails its certificate too: nothing recorded.
+    refuse_audit_rows(&temp.path, true).await;
+    let mut lost = certificate("A3", ISSUER_A, "server", NOW + DAY);
+    lost.audit = Some(note(AuditAction::Issue));
+    let err = store.record(&lost).await.unwrap_err();
+    assert!(
+        format!("{:?}", err).contains("audit trail refused by the test"),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.find(&Lookup::Serial("A3".into())).await.unwrap(),
+        None
+    );
+    // Without a note the same store still records.
+    store
+        .record(&certificate("A4", ISSUER_A, "server", NOW + DAY))
+        .await
+        .unwrap();
+
+    // In a batch, only the certificates whose entries failed are lost, each with its own
+    // error; the others are recorded.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut new = certificate(&format!("B{i:02X}"), ISSUER_A, "client", NOW + DAY);
+            if i % 2 == 0 {
+                new.audit = Some(note(AuditAction::Enroll));
+            }
+            (i, store.record(&new).await)
+        });
+    }
+    for (i, outcome) in tasks.join_all().await {
+        assert_eq!(outcome.is_ok(), i % 2 == 1, "B{i:02X}: {outcome:?}");
+    }
+    refuse_audit_rows(&temp.path, false).await;
+    assert_eq!(audit_trail(&store).await.len(), 1);
+
+    // Many at once, each with its entry: one entry per certificate, whatever the batches.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut new = certificate(&format!("C{i:02X}"), ISSUER_A, "client", NOW + DAY);
+            new.audit = Some(note(AuditAction::Renew));
+            store.record(&new).await.unwrap()
+        });
+    }
+    let recorded = tasks.join_all().await;
+    let renewals: Vec<AuditEntry> = audit_trail(&store)
+        .await
+        .into_iter()
+        .filter(|entry| entry.action == AuditAction::Renew)
+        .collect();
+    assert_eq!(renewals.len(), 100);
+    for record in &recorded {
+        let entries: Vec<&AuditEntry> = renewals
+            .iter()
+            .filter(|entry| entry.serial.as_deref() == Some(record.serial.as_str()))
+            .collect();
+        assert_eq!(entries.len(), 1, "{}", record.serial);
+        assert_eq!(entries[0].at, record.created_at);
+        assert_eq!(entries[0].subject.as_deref(), Some(record.subject.as_str()));
+    }
+    let stats = store.write_stats();
+    assert!(stats.commits < stats.records, "{stats:?}");
+    store.close().await;
 }

@@ -853,6 +853,7 @@ fn new_certificate(record: &CertificateRecord) -> NewCertificate {
         requester: record.requester.clone(),
         fingerprint_sha256: record.fingerprint_sha256.clone(),
         pem: record.pem.clone(),
+        audit: None,
     }
 }
 

@@ -291,6 +291,7 @@ impl Authority {
             requester: Some(format!("{} (probe audit)", crate::commands::local_actor())),
             fingerprint_sha256: decoded.fingerprints.sha256.clone(),
             pem: minted.pem.clone(),
+            audit: None,
         };
         store
             .record(&new)

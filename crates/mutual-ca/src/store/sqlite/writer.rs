@@ -5,9 +5,13 @@
 //! returned. A row the database refuses (a serial or certificate already recorded) fails
 //! that caller alone; the rest of the batch is committed.
 //!
+//! A certificate's audit entry ([`NewCertificate::audit`]) is written in the same
+//! transaction: a caller hears "recorded" only when both are committed, and one sync covers
+//! both (the audit row used to be a commit of its own after the certificate's).
+//!
 //! A batch costs one round trip to the connection's worker thread whatever its size: BEGIN
-//! IMMEDIATE, one multi-row INSERT of the certificates, one INSERT of their SANs and COMMIT,
-//! sent together (each round trip is two thread switches, and a record alone used to take
+//! IMMEDIATE, one multi-row INSERT of the certificates, one INSERT of their SANs, one of
+//! their audit entries and COMMIT, sent together (each round trip is two thread switches, and a record alone used to take
 //! two). When a row is refused, that statement fails, the batch is rolled back and recorded
 //! again row by row, which tells each refused caller why; serials are random, so that is
 //! rare. Alone, a record is a batch of one: synced before it returns, as before.
@@ -23,14 +27,17 @@ use tokio::sync::{mpsc, oneshot};
 use super::{RawRecord, database, insert_error};
 use crate::store::identifier::{self, IndexedSan};
 use crate::store::model::{CertificateRecord, NewCertificate, Status};
-use crate::store::{StoreError, WriteStats};
+use crate::store::{AuditNote, StoreError, WriteStats};
 
-/// Rows per transaction at most: 12 parameters each, far below SQLite's limit of 32,766.
+/// Rows per transaction at most: 12 parameters each (and 6 for an audit entry), far below
+/// SQLite's limit of 32,766 per statement.
 const MAX_BATCH: usize = 256;
 /// SAN rows per INSERT, 4 parameters each (5 in the one-round-trip batch).
 const SANS_PER_INSERT: usize = 2048;
 /// Records waiting for the writer before `record` itself waits for room.
 const QUEUE: usize = 4 * MAX_BATCH;
+
+const AUDIT_COLUMNS: &str = "INSERT INTO audit (at, actor, action, serial, subject, detail) ";
 
 const CERTIFICATE_COLUMNS: &str = "INSERT INTO certificates (serial, issuer_key_id, issuer, \
      subject, sans, not_before, not_after, profile, requester, fingerprint_sha256, pem, \
@@ -310,9 +317,10 @@ async fn rollback(connection: &mut SqliteConnection) {
     let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
 }
 
-/// The whole batch in one round trip: BEGIN, the certificates, their SANs, COMMIT. Any row
-/// refused fails the certificates' INSERT and so the batch (the caller rolls back); else
-/// returns each row's id, in order.
+/// The whole batch in one round trip: BEGIN, the certificates, their SANs, their audit
+/// entries, COMMIT. Any row refused fails the certificates' INSERT and so the batch (the
+/// caller rolls back), as does any other statement failing; else returns each row's id, in
+/// order.
 async fn record_all(
     connection: &mut SqliteConnection,
     rows: &[&Row],
@@ -350,6 +358,14 @@ async fn record_all(
             ") AS v JOIN certificates c ON c.serial = v.column1 AND c.issuer_key_id = v.column2; ",
         );
     }
+    let audits = audits(rows.iter().copied());
+    if !audits.is_empty() {
+        batch.push(AUDIT_COLUMNS);
+        batch.push_values(&audits, |mut values, &(row, note)| {
+            bind_audit(&mut values, row, note);
+        });
+        batch.push("; ");
+    }
     batch.push("COMMIT");
     let inserted: Vec<(i64, String)> = batch
         .build_query_as()
@@ -375,8 +391,8 @@ async fn record_all(
 
 /// The batch again after [`record_all`] failed, in one transaction that records the rows
 /// the database accepts and learns why it refuses the others: BEGIN with the certificates
-/// (skipping refused rows), each refused row alone for the database's own error, then the
-/// SANs with COMMIT. The statements are sent together rather than through sqlx's
+/// (skipping refused rows), each refused row alone for the database's own error, the audit
+/// entries of the rows recorded, then the SANs with COMMIT. The statements are sent together rather than through sqlx's
 /// `Transaction`, which would make each its own round trip. On `Err` the caller rolls back.
 async fn record_each(
     connection: &mut SqliteConnection,
@@ -444,6 +460,24 @@ async fn record_each(
         .collect();
     let recorded = outcomes.iter().filter(|outcome| outcome.is_ok()).count() as u64;
 
+    let audits = audits(
+        rows.iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| outcome.is_ok())
+            .map(|(row, _)| *row),
+    );
+    if !audits.is_empty() {
+        let mut insert = QueryBuilder::<Sqlite>::new(AUDIT_COLUMNS);
+        insert.push_values(&audits, |mut values, &(row, note)| {
+            bind_audit(&mut values, row, note);
+        });
+        insert
+            .build()
+            .execute(&mut *connection)
+            .await
+            .map_err(database("writing the audit trail of recorded certificates"))?;
+    }
+
     let sans: Vec<(i64, i64, &IndexedSan)> = rows
         .iter()
         .zip(&outcomes)
@@ -505,4 +539,25 @@ fn bind_certificate<'q>(
         .push_bind(row.fingerprint.as_str())
         .push_bind(row.new.pem.as_str())
         .push_bind(row.created_at);
+}
+
+/// The audit entries that go with `rows`, for those that carry one.
+fn audits<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<(&'r Row, &'r AuditNote)> {
+    rows.filter_map(|row| row.new.audit.as_ref().map(|note| (row, note)))
+        .collect()
+}
+
+/// An audit entry's row: the certificate's serial (normalised), subject and recording time.
+fn bind_audit<'q>(
+    values: &mut sqlx::query_builder::Separated<'_, 'q, Sqlite, &'static str>,
+    row: &'q Row,
+    note: &'q AuditNote,
+) {
+    values
+        .push_bind(row.created_at)
+        .push_bind(note.actor.as_str())
+        .push_bind(note.action.as_str())
+        .push_bind(row.serial.as_str())
+        .push_bind(row.new.subject.as_str())
+        .push_bind(note.detail.as_str());
 }
