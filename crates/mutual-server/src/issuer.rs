@@ -5,7 +5,7 @@
 use mutual_ca::issuance::{Issued, IssuingCa, Refusal, Request, SubjectAltName, issue, plan};
 use mutual_ca::key::KeyType;
 use mutual_ca::profile::{ProfileKind, Profiles};
-use mutual_ca::store::Store;
+use mutual_ca::store::{AuditNote, Store};
 use rcgen::KeyPair;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -40,6 +40,9 @@ pub(crate) struct Order<'a> {
     pub(crate) key_type: KeyType,
     pub(crate) requester: String,
     pub(crate) ca: &'a IssuingCa,
+    /// The audit entry committed with the certificate; `None` for the service's own
+    /// certificates (its TLS certificate, OCSP signers, `admin.p12`).
+    pub(crate) audit: Option<AuditNote>,
 }
 
 /// Generates a key of `order.key_type` and issues a certificate for it.
@@ -57,8 +60,11 @@ pub(crate) async fn issue_with_new_key(
         key_type: order.key_type,
         requester: Some(order.requester),
     };
-    let plan = plan(&request, profiles.get(order.profile), order.ca, now)
+    let mut plan = plan(&request, profiles.get(order.profile), order.ca, now)
         .map_err(IssueFailure::Refused)?;
+    if let Some(note) = order.audit {
+        plan = plan.audited(note);
+    }
     let key = order.key_type.generate().map_err(IssueFailure::Key)?;
     let issued = issue(plan, &key, order.ca, store, now)
         .await

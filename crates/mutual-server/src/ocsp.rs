@@ -138,6 +138,7 @@ async fn signer(
                     key_type: KeyType::EcP256,
                     requester: "mutual-serve".to_owned(),
                     ca,
+                    audit: None,
                 },
                 profiles,
                 store,

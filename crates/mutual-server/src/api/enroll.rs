@@ -27,7 +27,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::body::Body;
-use super::issue::{audit, csr_der, entry, issued_body, refused, sign_csr};
+use super::issue::{csr_der, issued_body, note, refused, sign_csr};
 use crate::error::{ApiError, Detail};
 use crate::state::AppState;
 
@@ -107,7 +107,13 @@ pub(super) async fn enroll(
         .redeem_token(&token, &grant.subject, now)
         .await
         .map_err(|e| token_refused(&e))?;
-    let issued = match sign_csr(&state, grant.profile, &wanted, &public_key, "enroll").await {
+    let audit = note(
+        actor,
+        AuditAction::Enroll,
+        format!("profile {}, token {}", grant.profile, claimed.id),
+    );
+    let issued = match sign_csr(&state, grant.profile, &wanted, &public_key, "enroll", audit).await
+    {
         Ok(issued) => issued,
         Err(error) => {
             if let Some(used_at) = claimed.used_at
@@ -136,9 +142,6 @@ pub(super) async fn enroll(
             "noting the serial on the spent token failed"
         );
     }
-    let mut audited = entry(&actor, AuditAction::Enroll, &issued, grant.profile);
-    audited.detail = format!("profile {}, token {}", grant.profile, claimed.id);
-    audit(&state, audited).await;
     tracing::info!(token = %claimed.id, serial = %issued.record.serial, "enrolled");
     let mut body = issued_body(&issued);
     body["ignored"] = ignored.into();

@@ -1,6 +1,7 @@
 //! `POST /sign` (a CSR under a profile) and `POST /issue` (the service generates the key
 //! and returns it with the certificate, as PKCS#12 or PEM). Admin only. A certificate is
-//! returned only once the store has durably recorded it.
+//! returned only once the store has durably recorded it and its audit entry, in one
+//! transaction.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use mutual_ca::key::KeyType;
 use mutual_ca::passphrase::Passphrase;
 use mutual_ca::pkcs12::{Pkcs12Flavour, export};
 use mutual_ca::profile::ProfileKind;
-use mutual_ca::store::{AuditAction, NewAuditEntry};
+use mutual_ca::store::{AuditAction, AuditNote, NewAuditEntry};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -52,27 +53,31 @@ pub(super) async fn sign(
         &from_csr.request,
         &from_csr.public_key,
         "sign",
+        note(actor, AuditAction::Sign, format!("profile {profile}")),
     )
     .await?;
-    audit(&state, entry(&actor, AuditAction::Sign, &issued, profile)).await;
     let mut body = issued_body(&issued);
     body["ignored"] = from_csr.ignored.into();
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// Plans, signs and records a CSR's request with the profile's issuing CA; the time it
-/// took goes to the issuance histogram under `endpoint`.
+/// Plans, signs and records a CSR's request with the profile's issuing CA, `audit` in the
+/// certificate's transaction; the time it took goes to the issuance histogram under
+/// `endpoint`.
 pub(crate) async fn sign_csr(
     state: &AppState,
     profile: ProfileKind,
     request: &mutual_ca::issuance::Request,
     public_key: &rcgen::SubjectPublicKeyInfo,
     endpoint: &'static str,
+    audit: AuditNote,
 ) -> Result<Issued, ApiError> {
     let started = std::time::Instant::now();
     let ca = state.issuing_ca(IssuingRole::for_profile(profile));
     let now = OffsetDateTime::now_utc();
-    let plan = plan(request, state.profiles.get(profile), ca, now).map_err(|r| refused(&r))?;
+    let plan = plan(request, state.profiles.get(profile), ca, now)
+        .map_err(|r| refused(&r))?
+        .audited(audit);
     let issued = issue_plan(plan, public_key, ca, &state.store, now)
         .await
         .map_err(|e| issue_failed(&e))?;
@@ -164,6 +169,11 @@ pub(super) async fn issue(
             key_type,
             requester: actor.clone(),
             ca,
+            audit: Some(note(
+                actor,
+                AuditAction::Issue,
+                format!("profile {profile}"),
+            )),
         },
         &state.profiles,
         &state.store,
@@ -176,11 +186,6 @@ pub(super) async fn issue(
         IssueFailure::Key(e) => ApiError::internal("generating the key", &e),
     })?;
     crate::metrics::issued("issue", started.elapsed());
-    audit(
-        &state,
-        entry(&actor, AuditAction::Issue, &made.issued, profile),
-    )
-    .await;
     let key_pem = made
         .key_pem()
         .map_err(|e| ApiError::internal("encoding the key", &e))?;
@@ -232,24 +237,19 @@ pub(crate) fn issued_body(issued: &Issued) -> serde_json::Value {
     body
 }
 
-pub(crate) fn entry(
-    actor: &str,
-    action: AuditAction,
-    issued: &Issued,
-    profile: ProfileKind,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        at: OffsetDateTime::now_utc(),
-        actor: actor.to_owned(),
+/// The audit entry of an issuance: the store gives it the certificate's serial, subject and
+/// time, and commits it with the certificate.
+pub(crate) fn note(actor: String, action: AuditAction, detail: String) -> AuditNote {
+    AuditNote {
+        actor,
         action,
-        serial: Some(issued.record.serial.clone()),
-        subject: Some(issued.record.subject.clone()),
-        detail: format!("profile {profile}"),
+        detail,
     }
 }
 
-/// Appends to the audit trail. The certificate is already recorded (with its requester)
-/// and is returned even if this fails; the failure is logged loudly.
+/// Appends to the audit trail after a change that is not an issuance (a revocation, a
+/// token). The change is already committed and is answered even if this fails; the failure
+/// is logged loudly.
 pub(crate) async fn audit(state: &AppState, entry: NewAuditEntry) {
     if let Err(e) = state.store.audit(&entry).await {
         tracing::error!(

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer;
 
-use super::issue::{audit, csr_der, entry, issued_body, refused, sign_csr};
+use super::issue::{csr_der, issued_body, note, refused, sign_csr};
 use crate::auth::Holder;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -86,18 +86,20 @@ pub(super) async fn renew(
         key_type,
         requester: Some(actor.clone()),
     };
-    let issued = sign_csr(&state, profile, &renewal, &public_key, "renew").await?;
-    let mut audited = entry(&actor, AuditAction::Renew, &issued, profile);
-    audited.detail = format!(
-        "profile {profile}, renews {}{}",
-        current.serial,
-        if request.csr.is_some() {
-            " with a new key"
-        } else {
-            ""
-        }
+    let audit = note(
+        actor,
+        AuditAction::Renew,
+        format!(
+            "profile {profile}, renews {}{}",
+            current.serial,
+            if request.csr.is_some() {
+                " with a new key"
+            } else {
+                ""
+            }
+        ),
     );
-    audit(&state, audited).await;
+    let issued = sign_csr(&state, profile, &renewal, &public_key, "renew", audit).await?;
     let mut body = issued_body(&issued);
     body["renews"] = current.serial.clone().into();
     body["ignored"] = ignored.into();

@@ -7,7 +7,7 @@ use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::issuance::{IssueError, Request, SubjectAltName, issue, plan};
 use mutual_ca::key::KeyType;
 use mutual_ca::profile::ProfileKind;
-use mutual_ca::store::Store;
+use mutual_ca::store::{AuditAction, AuditNote, Store};
 use serde::Serialize;
 
 use crate::cli::{IssueClientArgs, IssueCommand, IssueCommon, IssueServerArgs, ReportFormat};
@@ -186,7 +186,11 @@ fn issue_one(
             .map(|user| format!("local:{user}")),
     };
     let plan = match plan(&request, profile, &ca, now) {
-        Ok(plan) => plan,
+        Ok(plan) => plan.audited(AuditNote {
+            actor: crate::commands::local_actor(),
+            action: AuditAction::Issue,
+            detail: format!("profile {profile_kind}"),
+        }),
         Err(refusals) => {
             for refusal in &refusals {
                 eprintln!("mutual: refused [{}]: {refusal}", refusal.code());
@@ -205,13 +209,6 @@ fn issue_one(
         let issued = issue(plan, &key, &ca, &store, now)
             .await
             .map_err(|e: IssueError| issue_error(&e))?;
-        crate::commands::audit_local(
-            &store,
-            mutual_ca::store::AuditAction::Issue,
-            &issued.record,
-            format!("profile {profile_kind}"),
-        )
-        .await;
         anyhow::Ok(issued)
     })?;
 

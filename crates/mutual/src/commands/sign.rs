@@ -6,7 +6,7 @@ use mutual_ca::files::{FileKind, create_new_atomic};
 use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::issuance::{issue, plan, preview};
 use mutual_ca::profile::ProfileKind;
-use mutual_ca::store::Store;
+use mutual_ca::store::{AuditAction, AuditNote, Store};
 
 use crate::cli::SignArgs;
 use crate::commands::{ca_error, with_causes};
@@ -97,7 +97,11 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
 
     let ca = crate::commands::unlock_issuing_ca(&home, role, args.ca.passphrase_file.as_deref())?;
     let plan = match plan(&from_csr.request, profile, &ca, now) {
-        Ok(plan) => plan,
+        Ok(plan) => plan.audited(AuditNote {
+            actor: crate::commands::local_actor(),
+            action: AuditAction::Sign,
+            detail: format!("profile {profile_kind}"),
+        }),
         Err(refusals) => return refused(&refusals),
     };
     let runtime = crate::commands::runtime()?;
@@ -108,13 +112,6 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
         let issued = issue(plan, &from_csr.public_key, &ca, &store, now)
             .await
             .map_err(|e| crate::commands::issue_error(&e))?;
-        crate::commands::audit_local(
-            &store,
-            mutual_ca::store::AuditAction::Sign,
-            &issued.record,
-            format!("profile {profile_kind}"),
-        )
-        .await;
         anyhow::Ok(issued)
     })?;
     match &args.out {

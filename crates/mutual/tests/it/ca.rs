@@ -696,6 +696,26 @@ fn sign_applies_the_profile_to_openssl_csrs() {
         "{text}"
     );
     assert_eq!(count(&ca), before, "a dry run records nothing");
+    // Each signature has its one audit entry, written with the certificate; the dry run none.
+    let audit = mutual()
+        .args(["audit", "--format", "json", "--home"])
+        .arg(ca.home())
+        .output()
+        .unwrap();
+    assert!(audit.status.success());
+    let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let mut signed: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "sign")
+        .map(|e| {
+            assert!(e["actor"].as_str().unwrap().starts_with("local:"), "{e}");
+            e["subject"].as_str().unwrap()
+        })
+        .collect();
+    signed.sort_unstable();
+    assert_eq!(signed, ["CN=alice", "CN=web.example.test"], "{audit:#}");
 
     // Refusals: exit 1, one line each, nothing recorded.
     let refuse = |path: &Path, profile: &str, extra: &[&str], codes: &[&str]| {

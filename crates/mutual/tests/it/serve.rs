@@ -707,6 +707,29 @@ fn metrics_count_the_inventory_and_the_audit_trail_names_who_did_what() {
     assert_eq!(status, 200);
     let ocsp = service.openssl_ocsp(&service.ca_pem("client-ca"), &alice, &[]);
     assert!(ocsp.status.success());
+    let csr = dir.path().join("web.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        s(&dir.path().join("web.key")),
+        "-subj",
+        "/CN=web.example.internal",
+        "-addext",
+        "subjectAltName=DNS:web.example.internal",
+        "-out",
+        s(&csr),
+    ]);
+    let (status, signed) = service.post_admin(
+        "/api/v1/sign",
+        &json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "server", "days": 30 }),
+    );
+    assert_eq!(status, 201, "{signed:#}");
     // A local command on the same home while the service runs.
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -766,6 +789,25 @@ fn metrics_count_the_inventory_and_the_audit_trail_names_who_did_what() {
     let admin = admin.trim().rsplit('=').next().unwrap().replace(':', "");
     assert_eq!(find("issue", "CN=alice")["actor"], format!("admin:{admin}"));
     assert_eq!(find("revoke", "CN=alice")["detail"], "reason superseded");
+    let sign = find("sign", "CN=web.example.internal");
+    assert_eq!(sign["actor"], format!("admin:{admin}"));
+    assert_eq!(sign["detail"], "profile server");
+    // Each issuance has exactly one entry, written in its certificate's own transaction
+    // (so at the time the store recorded it); a revocation adds its own.
+    for (action, issued) in [("issue", &issued), ("sign", &signed)] {
+        let about: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e["serial"] == issued["serial"] && e["action"] != "revoke")
+            .collect();
+        assert_eq!(about.len(), 1, "{action}: {audit:#}");
+        assert_eq!(about[0]["action"], action);
+        assert_eq!(about[0]["at"], issued["issued_at"], "{issued:#}");
+    }
+    let bob: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["subject"] == "CN=bob")
+        .collect();
+    assert_eq!(bob.len(), 1, "{audit:#}");
     assert!(
         find("issue", "CN=bob")["actor"]
             .as_str()

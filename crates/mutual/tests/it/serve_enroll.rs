@@ -282,6 +282,24 @@ fn a_token_enrolls_once_and_the_certificate_renews_itself_until_revoked() {
         .collect();
     assert_eq!(renewals.len(), 2);
     assert!(renewals.iter().all(|e| e.actor.starts_with("cert:")));
+    // Exactly one entry per certificate issued, committed with it (at its recording time);
+    // the revocation above adds its own.
+    for issued in [&issued, &renewed, &rekeyed] {
+        let serial = issued["serial"].as_str().unwrap();
+        let about: Vec<_> = entries
+            .iter()
+            .filter(|e| e.serial.as_deref() == Some(serial) && e.action != AuditAction::Revoke)
+            .collect();
+        assert_eq!(about.len(), 1, "{serial}: {entries:#?}");
+        assert_eq!(
+            about[0]
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
+            issued["issued_at"].as_str().unwrap(),
+            "{issued:#}"
+        );
+    }
     // The secret is nowhere in the trail.
     let secret = &token["mtk_".len() + id.len() + 1..];
     assert!(entries.iter().all(|e| !format!("{e:?}").contains(secret)));
