@@ -5,14 +5,24 @@
 //! A caller without the right certificate gets 401 (none, or one that does not verify:
 //! the diagnosis codes say why) or 403 (a valid certificate that may not do this: another
 //! profile, revoked, unknown to the inventory), each with the certificate expected.
+//!
+//! A connection remembers its certificate's inventory record once found valid, and uses it
+//! again while the [`RevocationEpoch`] is unchanged: the first request on a connection
+//! looks the certificate up, the next ones on the same connection do not (the lookup was a
+//! round trip to a store thread per request, a tenth of a `POST /sign`'s CPU). The
+//! service's own revocations change the epoch at once; one made by another process on the
+//! same store (`mutual revoke`) is noticed within [`EPOCH_CHECK`], as by the OCSP
+//! responder. A new connection always looks its certificate up.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use mutual_ca::ocsp::EPOCH_CHECK;
 use mutual_ca::profile::ProfileKind;
-use mutual_ca::store::{CertificateRecord, Lookup, Status};
+use mutual_ca::store::{CertificateRecord, Lookup, Status, Store};
 use mutual_verify::{Policy, Purpose, Verifier};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
@@ -28,6 +38,9 @@ pub(crate) struct Peer(Arc<PeerInner>);
 struct PeerInner {
     chain: Option<Vec<Vec<u8>>>,
     judgement: OnceCell<Judgement>,
+    /// The inventory's record of the certificate, found valid (not revoked) at the epoch
+    /// noted beside it.
+    known: Mutex<Option<(u64, Arc<CertificateRecord>)>>,
 }
 
 #[derive(Clone)]
@@ -44,13 +57,72 @@ impl Peer {
         Self(Arc::new(PeerInner {
             chain: chain.filter(|c| !c.is_empty()),
             judgement: OnceCell::new(),
+            known: Mutex::new(None),
         }))
+    }
+
+    /// The record remembered for this connection, if it was found at `epoch`.
+    fn known(&self, epoch: u64) -> Option<Arc<CertificateRecord>> {
+        let known = self.0.known.lock().ok()?;
+        known
+            .as_ref()
+            .filter(|(at, _)| *at == epoch)
+            .map(|(_, record)| Arc::clone(record))
+    }
+
+    fn remember(&self, epoch: u64, record: Arc<CertificateRecord>) {
+        if let Ok(mut known) = self.0.known.lock() {
+            *known = Some((epoch, record));
+        }
+    }
+}
+
+/// A number that changes whenever a certificate may have been revoked since it was last
+/// read: at once for the service's own revocations ([`RevocationEpoch::revoked`]), and
+/// for any other when the store's count of revocations, read at most every
+/// [`EPOCH_CHECK`], has changed.
+#[derive(Debug, Default)]
+pub(crate) struct RevocationEpoch(Mutex<EpochState>);
+
+#[derive(Debug, Default)]
+struct EpochState {
+    generation: u64,
+    revocations: Option<u64>,
+    checked: Option<Instant>,
+}
+
+impl RevocationEpoch {
+    /// Called after the service revokes a certificate (once the revocation is committed).
+    pub(crate) fn revoked(&self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.generation += 1;
+            state.checked = None;
+        }
+    }
+
+    /// The current epoch, or `None` when it cannot be told (the store could not be read):
+    /// then nothing remembered is trusted.
+    async fn current(&self, store: &Store) -> Option<u64> {
+        {
+            let state = self.0.lock().ok()?;
+            if state.checked.is_some_and(|at| at.elapsed() < EPOCH_CHECK) {
+                return Some(state.generation);
+            }
+        }
+        let count = store.revocations_ever().await.ok()?;
+        let mut state = self.0.lock().ok()?;
+        if state.revocations != Some(count) {
+            state.revocations = Some(count);
+            state.generation += 1;
+        }
+        state.checked = Some(Instant::now());
+        Some(state.generation)
     }
 }
 
 /// A caller holding a valid, unrevoked certificate this CA issued.
 pub(crate) struct Holder {
-    pub(crate) record: CertificateRecord,
+    pub(crate) record: Arc<CertificateRecord>,
 }
 
 impl Holder {
@@ -168,6 +240,12 @@ async fn holder(parts: &Parts, state: &AppState, expected: &str) -> Result<Holde
             format!("the client certificate expired at {not_after}"),
         ));
     }
+    // Read before the lookup: a revocation committed after this read changes the epoch,
+    // so a record found valid is never remembered past it.
+    let epoch = state.revocations.current(&state.store).await;
+    if let Some(record) = epoch.and_then(|epoch| peer.known(epoch)) {
+        return Ok(Holder { record });
+    }
     let record = state
         .store
         .find(&Lookup::Fingerprint(fingerprint.clone()))
@@ -197,6 +275,10 @@ async fn holder(parts: &Parts, state: &AppState, expected: &str) -> Result<Holde
                     .unwrap_or_default()
             ),
         ));
+    }
+    let record = Arc::new(record);
+    if let Some(epoch) = epoch {
+        peer.remember(epoch, Arc::clone(&record));
     }
     Ok(Holder { record })
 }

@@ -11,6 +11,7 @@ use mutual_ca::store::Store;
 use time::OffsetDateTime;
 
 use crate::ServeOptions;
+use crate::auth::RevocationEpoch;
 use crate::bootstrap::{Bootstrap, Loaded};
 use crate::crl_cache::CrlSlot;
 use crate::error::ServeError;
@@ -37,6 +38,8 @@ pub(crate) struct AppState {
     /// gets a path.
     pub(crate) intermediates: Vec<mutual_x509::Certificate>,
     pub(crate) responders: Responders,
+    /// Tells the connections' remembered client certificates when to look them up again.
+    pub(crate) revocations: RevocationEpoch,
     pub(crate) crls: Vec<CrlSlot>,
     pub(crate) tls_chain_pem: String,
     pub(crate) tls_key_pem: zeroize::Zeroizing<String>,
@@ -119,6 +122,7 @@ impl AppState {
             root,
             intermediates,
             responders,
+            revocations: RevocationEpoch::default(),
             crls,
             tls_chain_pem,
             tls_key_pem,

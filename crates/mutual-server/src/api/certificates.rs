@@ -190,6 +190,7 @@ pub(super) async fn revoke(
     for responder in state.responders.current().iter() {
         responder.revoked();
     }
+    state.revocations.revoked();
     crate::metrics::revoked(reason.rfc_name());
     crate::api::issue::audit(
         &state,

@@ -416,6 +416,91 @@ fn only_an_admin_certificate_administers_and_the_others_hear_why() {
     assert!(ca["root"].as_str().unwrap().contains("BEGIN CERTIFICATE"));
 }
 
+/// A kept-alive connection remembers its certificate's inventory record between requests;
+/// a revocation must still end it: at once when the service revokes, and within the
+/// epoch check (a second) when another process on the same store does.
+#[test]
+fn a_revoked_admin_is_refused_on_a_connection_kept_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let root = reqwest::Certificate::from_pem(&std::fs::read(service.root_pem()).unwrap()).unwrap();
+    let client_for = |cert: &Path, key: &Path| {
+        let mut identity = std::fs::read(cert).unwrap();
+        identity.extend(std::fs::read(key).unwrap());
+        reqwest::blocking::Client::builder()
+            .add_root_certificate(root.clone())
+            .identity(reqwest::Identity::from_pem(&identity).unwrap())
+            .http1_only()
+            .pool_max_idle_per_host(1)
+            .build()
+            .unwrap()
+    };
+    let list = service.https("/api/v1/certificates");
+    let get = |client: &reqwest::blocking::Client| {
+        let response = client.get(&list).send().unwrap();
+        let status = response.status().as_u16();
+        let body: Value = serde_json::from_str(&response.text().unwrap()).unwrap();
+        (status, body["error"].as_str().map(str::to_owned))
+    };
+
+    // Revoked through the service.
+    let (cert, key, issued) = issue_pem(
+        &service,
+        dir.path(),
+        json!({ "profile": "admin", "name": "ops-api" }),
+    );
+    let client = client_for(&cert, &key);
+    for _ in 0..3 {
+        assert_eq!(get(&client), (200, None));
+    }
+    let (status, _) = service.post_admin(
+        "/api/v1/revoke",
+        &json!({ "certificate": issued["serial"], "reason": "affiliationChanged" }),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        get(&client),
+        (403, Some("certificate_revoked".to_owned())),
+        "refused on the next request"
+    );
+
+    // Revoked by `mutual revoke` on the same home, a process of its own.
+    let (cert, key, issued) = issue_pem(
+        &service,
+        dir.path(),
+        json!({ "profile": "admin", "name": "ops-cli" }),
+    );
+    let client = client_for(&cert, &key);
+    for _ in 0..3 {
+        assert_eq!(get(&client), (200, None));
+    }
+    let revoke = crate::mutual()
+        .args(["revoke", issued["serial"].as_str().unwrap(), "--home"])
+        .arg(service.home())
+        .output()
+        .unwrap();
+    assert!(
+        revoke.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoke.stderr)
+    );
+    let revoked = std::time::Instant::now();
+    loop {
+        match get(&client) {
+            (403, Some(code)) if code == "certificate_revoked" => break,
+            (200, None) => {}
+            other => panic!("{other:?}"),
+        }
+        // The epoch check runs every second; five allow for a loaded machine.
+        assert!(
+            revoked.elapsed() < Duration::from_secs(5),
+            "still accepted {:?} after the revocation",
+            revoked.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn bad_requests_get_json_errors_and_issue_nothing() {
     let dir = tempfile::tempdir().unwrap();
