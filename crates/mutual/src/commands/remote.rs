@@ -127,8 +127,10 @@ fn verb(command: &Command) -> &'static str {
         Command::Renew(_) => "renew",
         Command::Enroll(_) => "enroll",
         Command::Config(_) => "config",
-        #[allow(unreachable_patterns)]
-        _ => "this command",
+        Command::Token(_) => "token",
+        Command::Audit(_) => "audit",
+        Command::Gateway(_) => "gateway",
+        Command::Probe(_) => "probe",
     }
 }
 

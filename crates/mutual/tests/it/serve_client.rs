@@ -462,6 +462,27 @@ fn an_unreachable_server_is_exit_2_and_one_line_naming_the_url() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("works on local files only"));
+    // Every command is named in that line (it once said "`mutual this command`").
+    for command in [
+        &["probe", "127.0.0.1:1"][..],
+        &["audit"],
+        &["gateway", "check", "--config", "x"],
+    ] {
+        let output = mutual()
+            .args(["--server", &url])
+            .args(command)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let error = stderr(&output);
+        assert!(
+            error.contains(&format!(
+                "`mutual {}` works on local files only",
+                command[0]
+            )),
+            "{error}"
+        );
+    }
     let output = mutual()
         .args(["--server", &url, "list", "--home", s(dir.path())])
         .output()
