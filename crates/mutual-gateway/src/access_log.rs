@@ -81,7 +81,8 @@ impl RequestLine<'_> {
     }
 }
 
-/// Now, as RFC 3339 UTC with microseconds, written without the general formatter.
+/// Now, as RFC 3339 UTC with microseconds, written without the general formatter: the
+/// `time` of every log line the gateway writes.
 pub(crate) struct Timestamp(pub(crate) time::OffsetDateTime);
 
 impl Timestamp {

@@ -177,7 +177,7 @@ fn handshake_failed(
     };
     count(listener, "refused", refusal.code);
     shared.log(&serde_json::json!({
-        "time": crate::state::now_rfc3339(),
+        "time": crate::access_log::Timestamp::now(),
         "event": "handshake_refused",
         "remote": remote,
         "listener": listener,

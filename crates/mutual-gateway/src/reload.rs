@@ -89,7 +89,7 @@ async fn reload(config_path: &Option<PathBuf>, shared: &Shared, why: &str) {
             shared.replace(generation);
             metrics::counter!(RELOADS, "outcome" => "loaded").increment(1);
             shared.log(&serde_json::json!({
-                "time": crate::state::now_rfc3339(),
+                "time": crate::access_log::Timestamp::now(),
                 "event": "reloaded",
                 "why": why,
                 "crls": crls,
@@ -106,7 +106,7 @@ async fn reload(config_path: &Option<PathBuf>, shared: &Shared, why: &str) {
 fn failed(shared: &Shared, why: &str, problems: Vec<String>) {
     metrics::counter!(RELOADS, "outcome" => "failed").increment(1);
     shared.log(&serde_json::json!({
-        "time": crate::state::now_rfc3339(),
+        "time": crate::access_log::Timestamp::now(),
         "event": "reload_failed",
         "why": why,
         "problems": problems,

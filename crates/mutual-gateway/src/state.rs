@@ -52,12 +52,6 @@ impl Shared {
     }
 }
 
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Resolves once the shutdown flag is up. (The guard `wait_for` returns is not `Send`, so
 /// it is dropped here, inside, rather than held by the caller's `select!`.)
 pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {

@@ -15,76 +15,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::sign::CertifiedKey;
 use serde_json::Value;
 
+use crate::pki::Pki;
 use crate::{corpus, mutual, s};
 
-/// A CA made by the real binary, with a server certificate for `localhost` and two clients.
-pub(crate) struct Pki {
-    pub(crate) dir: tempfile::TempDir,
-}
-
 impl Pki {
-    pub(crate) fn new() -> Pki {
-        let dir = tempfile::tempdir().unwrap();
-        let pki = Pki { dir };
-        pki.init("home");
-        pki.issue("home", &["server", "localhost"]);
-        pki.issue(
-            "home",
-            &[
-                "client",
-                "alice",
-                "--uri",
-                "spiffe://acme.internal/user/alice",
-                "--email",
-                "alice@acme.example",
-            ],
-        );
-        pki.issue("home", &["client", "bob"]);
-        pki
-    }
-
-    pub(crate) fn init(&self, home: &str) {
-        let pass = self.path("pass.txt");
-        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
-        mutual()
-            .args([
-                "init",
-                "--home",
-                s(&self.path(home)),
-                "--passphrase-file",
-                s(&pass),
-            ])
-            .arg("--unencrypted-intermediate")
-            .assert()
-            .success();
-    }
-
-    pub(crate) fn issue(&self, home: &str, args: &[&str]) {
-        mutual()
-            .args(["issue"])
-            .args(args)
-            .args([
-                "--home",
-                s(&self.path(home)),
-                "--out-dir",
-                s(self.dir.path()),
-            ])
-            .assert()
-            .success();
-    }
-
-    pub(crate) fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    pub(crate) fn root(&self) -> PathBuf {
-        self.path("home/ca/root.pem")
-    }
-
-    pub(crate) fn client_ca(&self) -> PathBuf {
-        self.path("home/ca/client-ca.pem")
-    }
-
     /// The gateway's own flags: its server certificate and key.
     pub(crate) fn server_flags(&self) -> Vec<String> {
         vec![

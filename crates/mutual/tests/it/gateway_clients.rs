@@ -15,7 +15,8 @@ use mutual_test::{AutoSelectPolicy, Browser, MutualGateway, Upstream};
 use rustls::pki_types::{PrivateKeyDer, ServerName};
 use serde_json::Value;
 
-use crate::gateway::{Pki, assert_refused_with, curl, pem_certs};
+use crate::gateway::{assert_refused_with, curl, pem_certs};
+use crate::pki::Pki;
 use crate::{inspect_one, mutual, s};
 
 /// The name the browser asks for, mapped to 127.0.0.1 by `--host-resolver-rules`; the

@@ -17,6 +17,7 @@ mod keys;
 mod lint;
 mod pkcs12;
 mod pkcs12_export;
+mod pki;
 mod probe;
 mod probe_audit;
 mod real_world;

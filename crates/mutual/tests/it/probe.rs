@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use mutual_test::{MutualGateway, SServer, SServerBuilder, Upstream};
 use serde_json::Value;
 
+use crate::pki::Pki;
 use crate::{corpus, mutual, s};
 
 /// Runs `mutual probe --format json ARGS`; (exit code, the report or null, stderr).
@@ -346,55 +347,10 @@ fn a_key_that_is_not_the_certificates_is_bad_input() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
 
-/// A CA made by the real binary, with a gateway certificate for `localhost` and a client.
-struct Pki {
-    dir: tempfile::TempDir,
-}
-
 impl Pki {
-    fn new() -> Pki {
-        let dir = tempfile::tempdir().unwrap();
-        let pki = Pki { dir };
-        let pass = pki.path("pass.txt");
-        std::fs::write(&pass, "correct horse battery staple\n").unwrap();
-        mutual()
-            .args([
-                "init",
-                "--home",
-                s(&pki.path("home")),
-                "--passphrase-file",
-                s(&pass),
-            ])
-            .arg("--unencrypted-intermediate")
-            .assert()
-            .success();
-        for args in [["server", "localhost"], ["client", "alice"]] {
-            mutual()
-                .arg("issue")
-                .args(args)
-                .args([
-                    "--home",
-                    s(&pki.path("home")),
-                    "--out-dir",
-                    s(pki.dir.path()),
-                ])
-                .assert()
-                .success();
-        }
-        pki
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn root(&self) -> PathBuf {
-        self.path("home/ca/root.pem")
-    }
-
     /// A gateway trusting the root for clients, so that a server certificate from this
     /// CA is refused for its EKU rather than its issuer.
-    fn gateway(&self, upstream: &Upstream, mode: &str) -> MutualGateway {
+    fn gateway_trusting_root(&self, upstream: &Upstream, mode: &str) -> MutualGateway {
         MutualGateway::start(
             &assert_cmd::cargo::cargo_bin("mutual"),
             &[
@@ -441,7 +397,7 @@ impl Pki {
 fn gateway_require_mode() {
     let pki = Pki::new();
     let upstream = Upstream::start();
-    let gateway = pki.gateway(&upstream, "require");
+    let gateway = pki.gateway_trusting_root(&upstream, "require");
 
     let (code, report, stderr) = pki.probe(&gateway, Some("alice"), true);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
@@ -468,7 +424,7 @@ fn gateway_require_mode() {
 fn gateway_optional_mode_answers_496_and_495() {
     let pki = Pki::new();
     let upstream = Upstream::start();
-    let gateway = pki.gateway(&upstream, "optional");
+    let gateway = pki.gateway_trusting_root(&upstream, "optional");
 
     let (code, report, stderr) = pki.probe(&gateway, None, true);
     assert_eq!(code, 1, "{report:#}\n{stderr}");

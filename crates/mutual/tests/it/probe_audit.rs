@@ -8,49 +8,24 @@ use std::time::Duration;
 use mutual_test::{MutualGateway, Upstream};
 use serde_json::Value;
 
+use crate::pki::Pki;
 use crate::{mutual, s};
 
 const PASSPHRASE: &str = "correct horse battery staple\n";
 
-/// A CA made by the real binary (intermediates unencrypted), a server certificate for
-/// `localhost`, and the CRLs of every CA written to `home/crl`.
-struct Pki {
-    dir: tempfile::TempDir,
+/// The shared CA with a server certificate for `localhost`, and the CRLs of every CA
+/// written to `home/crl`.
+fn audit_pki() -> Pki {
+    let pki = Pki::with_server();
+    mutual()
+        .args(["crl", "--home", s(&pki.home()), "--passphrase-file"])
+        .arg(pki.path("pass.txt"))
+        .assert()
+        .success();
+    pki
 }
 
 impl Pki {
-    fn new() -> Pki {
-        let pki = Pki {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::write(pki.path("pass.txt"), PASSPHRASE).unwrap();
-        mutual()
-            .args(["init", "--home", s(&pki.home()), "--passphrase-file"])
-            .arg(pki.path("pass.txt"))
-            .arg("--unencrypted-intermediate")
-            .assert()
-            .success();
-        mutual()
-            .args(["issue", "server", "localhost", "--home", s(&pki.home())])
-            .args(["--out-dir", s(pki.dir.path())])
-            .assert()
-            .success();
-        mutual()
-            .args(["crl", "--home", s(&pki.home()), "--passphrase-file"])
-            .arg(pki.path("pass.txt"))
-            .assert()
-            .success();
-        pki
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn home(&self) -> PathBuf {
-        self.path("home")
-    }
-
     fn crl(&self, authority: &str) -> PathBuf {
         self.home().join(format!("crl/{authority}.crl.pem"))
     }
@@ -163,7 +138,7 @@ fn all_pass_except(failing: &[&str]) -> BTreeMap<String, String> {
 
 #[test]
 fn gateway_with_the_crl_refuses_every_broken_certificate() {
-    let pki = Pki::new();
+    let pki = audit_pki();
     let upstream = Upstream::start();
     let gateway = MutualGateway::start(
         &assert_cmd::cargo::cargo_bin("mutual"),
@@ -215,7 +190,7 @@ fn gateway_with_the_crl_refuses_every_broken_certificate() {
 
 #[test]
 fn nginx_with_ssl_crl_refuses_every_broken_certificate() {
-    let pki = Pki::new();
+    let pki = audit_pki();
     let nginx = pki.nginx(true);
     let reload = format!(
         "{} && {}",
@@ -234,7 +209,7 @@ fn nginx_with_ssl_crl_refuses_every_broken_certificate() {
 
 #[test]
 fn nginx_without_ssl_crl_accepts_the_revoked_certificate() {
-    let pki = Pki::new();
+    let pki = audit_pki();
     let nginx = pki.nginx(false);
     let (code, report, stderr) = pki.audit(nginx.port(), None);
     assert_eq!(
@@ -338,7 +313,7 @@ fn bad_input_is_one_line_and_exit_2() {
 
 #[test]
 fn a_ca_held_as_files_without_a_crl_leaves_revoked_untested() {
-    let pki = Pki::new();
+    let pki = audit_pki();
     let nginx = pki.nginx(false);
     let output = mutual()
         .args(["probe", "audit", &format!("localhost:{}", nginx.port())])
