@@ -10,6 +10,8 @@ mod census;
 mod error;
 mod identifier;
 mod model;
+mod queries;
+mod rows;
 mod sqlite;
 pub mod tokens;
 mod view;

@@ -7,20 +7,13 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
-use time::OffsetDateTime;
+use sqlx::{ConnectOptions, Sqlite};
 
 use self::writer::Writer;
-use super::identifier::{self, SanMatch};
-use super::model::{
-    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
-    RevokedSerial, Status, StatusFilter,
-};
-use super::{StoreError, WriteStats};
+use super::model::{CertificateRecord, NewCertificate};
+use super::queries::shared_queries;
+use super::{StoreError, WriteStats, rows};
 
-mod audit;
-mod census;
-mod tokens;
 mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -35,43 +28,6 @@ const MAX_CONNECTIONS: u32 = 4;
 const NOT_A_DATABASE: &str = "26";
 const SQLITE_BUSY: i32 = 5;
 
-/// The columns of a [`RawRecord`], as a macro so queries are `concat!`ed at compile time.
-macro_rules! columns {
-    () => {
-        "id, serial, issuer_key_id, issuer, subject, sans, not_before, not_after, profile, \
-         requester, fingerprint_sha256, pem, status, revoked_at, revocation_reason, created_at"
-    };
-}
-
-// The lookups, each served by an index of migration 0003 (`tests::lookups_use_their_index`
-// holds them to it).
-
-/// A serial alone: the prefix of `certificates_serial_issuer`.
-const FIND_BY_SERIAL: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM certificates WHERE serial = $1 ORDER BY id"
-);
-/// `certificates_fingerprint` is over the fingerprint's 32 bytes: the query spells the
-/// index's expression exactly, or SQLite would scan.
-const FIND_BY_FINGERPRINT: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM certificates \
-     WHERE unhex(replace(fingerprint_sha256, ':', '')) = unhex(replace($1, ':', ''))"
-);
-const FIND_BY_ISSUER_SERIAL: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM certificates WHERE issuer_key_id = $1 AND serial = $2"
-);
-/// `status = 'revoked'` spelled out lets SQLite use the partial index over revoked rows.
-const REVOKED_SERIALS: &str = "SELECT c.id, c.serial, c.revoked_at, c.revocation_reason, \
-     r.invalidity_date, c.not_after FROM certificates c \
-     LEFT JOIN revocations r ON r.certificate_id = c.id \
-     WHERE c.issuer_key_id = $1 AND c.status = 'revoked' AND c.not_after >= $2 \
-     ORDER BY c.serial";
-
 #[derive(Debug, Clone)]
 pub(super) struct SqliteStore {
     /// Reads, revocations and migrations.
@@ -81,6 +37,15 @@ pub(super) struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// `certificates_fingerprint` is over the fingerprint's 32 bytes: the query spells the
+    /// index's expression exactly, or SQLite would scan.
+    pub(in crate::store) const FIND_BY_FINGERPRINT: &str = concat!(
+        "SELECT ",
+        rows::columns!(),
+        " FROM certificates \
+         WHERE unhex(replace(fingerprint_sha256, ':', '')) = unhex(replace($1, ':', ''))"
+    );
+
     pub(super) async fn open(path: &Path) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -125,266 +90,9 @@ impl SqliteStore {
     pub(super) fn write_stats(&self) -> WriteStats {
         self.writer.stats()
     }
-
-    pub(super) async fn find(
-        &self,
-        lookup: &Lookup,
-    ) -> Result<Option<CertificateRecord>, StoreError> {
-        let operation = "looking a certificate up";
-        let raw = match lookup.normalised()? {
-            Lookup::Serial(serial) => {
-                let rows: Vec<RawRecord> = sqlx::query_as(FIND_BY_SERIAL)
-                    .bind(&serial)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(database(operation))?;
-                if rows.len() > 1 {
-                    return Err(StoreError::AmbiguousSerial {
-                        serial,
-                        issuer_key_ids: rows.into_iter().map(|row| row.issuer_key_id).collect(),
-                    });
-                }
-                rows.into_iter().next()
-            }
-            Lookup::Fingerprint(fingerprint) => sqlx::query_as(FIND_BY_FINGERPRINT)
-                .bind(&fingerprint)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(database(operation))?,
-            Lookup::IssuerSerial {
-                issuer_key_id,
-                serial,
-            } => sqlx::query_as(FIND_BY_ISSUER_SERIAL)
-                .bind(&issuer_key_id)
-                .bind(&serial)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(database(operation))?,
-        };
-        raw.map(RawRecord::decode).transpose()
-    }
-
-    pub(super) async fn list(&self, query: &Query) -> Result<Page, StoreError> {
-        let limit = query.effective_limit();
-        let rows: Vec<RawRecord> = list_statement(query, limit)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(database("listing certificates"))?;
-
-        let more = rows.len() > limit as usize;
-        let records = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(RawRecord::decode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = if more {
-            records.last().map(Cursor::after)
-        } else {
-            None
-        };
-        Ok(Page { records, next })
-    }
-
-    pub(super) async fn revoke(
-        &self,
-        lookup: &Lookup,
-        revocation: &Revocation,
-    ) -> Result<CertificateRecord, StoreError> {
-        let lookup = lookup.normalised()?;
-        let current = self
-            .find(&lookup)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                lookup: lookup.to_string(),
-            })?;
-        if current.status == Status::Revoked {
-            return Err(already_revoked(current));
-        }
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(database("starting to revoke a certificate"))?;
-        // One statement, guarded on the status, so two revocations racing cannot both win.
-        let updated: Option<RawRecord> = sqlx::query_as(concat!(
-            "UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 \
-             WHERE id = $3 AND status = 'valid' RETURNING ",
-            columns!()
-        ))
-        .bind(revocation.at.unix_timestamp())
-        .bind(i64::from(revocation.reason.code()))
-        .bind(current.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database("revoking a certificate"))?;
-        let Some(raw) = updated else {
-            drop(tx);
-            // Another revocation got there between the lookup and the update.
-            return match self.find_by_id(current.id).await? {
-                Some(record) => Err(already_revoked(record)),
-                None => Err(StoreError::NotFound {
-                    lookup: lookup.to_string(),
-                }),
-            };
-        };
-        sqlx::query(
-            "INSERT INTO revocations (certificate_id, revoked_by, invalidity_date) \
-             VALUES ($1, $2, $3)",
-        )
-        .bind(current.id)
-        .bind(revocation.by.as_deref())
-        .bind(revocation.invalid_since.map(OffsetDateTime::unix_timestamp))
-        .execute(&mut *tx)
-        .await
-        .map_err(database("recording who revoked a certificate"))?;
-        tx.commit()
-            .await
-            .map_err(database("committing a revocation"))?;
-        raw.decode()
-    }
-
-    pub(super) async fn revoked_serials(
-        &self,
-        issuer_key_id: &str,
-        at: OffsetDateTime,
-    ) -> Result<Vec<RevokedSerial>, StoreError> {
-        let issuer_key_id = identifier::key_id(issuer_key_id)?;
-        let rows: Vec<(i64, String, i64, i64, Option<i64>, i64)> = sqlx::query_as(REVOKED_SERIALS)
-            .bind(&issuer_key_id)
-            .bind(at.unix_timestamp())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(database("listing revoked certificates"))?;
-        rows.into_iter()
-            .map(
-                |(id, serial, revoked_at, reason, invalid_since, not_after)| {
-                    let corrupt =
-                        |column, found: String| StoreError::CorruptRow { id, column, found };
-                    let time = |column, seconds: i64| {
-                        OffsetDateTime::from_unix_timestamp(seconds)
-                            .map_err(|_| corrupt(column, seconds.to_string()))
-                    };
-                    Ok(RevokedSerial {
-                        serial,
-                        revoked_at: time("revoked_at", revoked_at)?,
-                        reason: u8::try_from(reason)
-                            .ok()
-                            .and_then(RevocationReason::from_code)
-                            .ok_or_else(|| corrupt("revocation_reason", reason.to_string()))?,
-                        invalid_since: invalid_since
-                            .map(|seconds| time("invalidity_date", seconds))
-                            .transpose()?,
-                        not_after: time("not_after", not_after)?,
-                    })
-                },
-            )
-            .collect()
-    }
-
-    pub(super) async fn next_crl_number(&self, issuer_key_id: &str) -> Result<u64, StoreError> {
-        let issuer_key_id = identifier::key_id(issuer_key_id)?;
-        // One statement: two CRLs made at once still get different numbers.
-        let number: i64 = sqlx::query_scalar(
-            "INSERT INTO crl_numbers (issuer_key_id, last_number) VALUES ($1, 1) \
-             ON CONFLICT (issuer_key_id) DO UPDATE SET last_number = last_number + 1 \
-             RETURNING last_number",
-        )
-        .bind(&issuer_key_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(database("taking the next CRL number"))?;
-        u64::try_from(number).map_err(|_| StoreError::CorruptRow {
-            id: 0,
-            column: "crl_numbers.last_number",
-            found: number.to_string(),
-        })
-    }
-
-    async fn find_by_id(&self, id: i64) -> Result<Option<CertificateRecord>, StoreError> {
-        let raw: Option<RawRecord> = sqlx::query_as(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM certificates WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(database("looking a certificate up"))?;
-        raw.map(RawRecord::decode).transpose()
-    }
 }
 
-/// The SELECT behind [`SqliteStore::list`]: `limit + 1` rows in (not_after, id) order.
-fn list_statement(query: &Query, limit: u32) -> QueryBuilder<'static, Sqlite> {
-    let now = query.now.unix_timestamp();
-    let mut select = QueryBuilder::<Sqlite>::new(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM certificates WHERE 1 = 1"
-    ));
-    if let Some(profile) = &query.profile {
-        select.push(" AND profile = ").push_bind(profile.clone());
-    }
-    match query.status {
-        None => {}
-        Some(StatusFilter::Valid) => {
-            select
-                .push(" AND status = 'valid' AND not_after >= ")
-                .push_bind(now);
-        }
-        Some(StatusFilter::Revoked) => {
-            select.push(" AND status = 'revoked'");
-        }
-        Some(StatusFilter::Expired) => {
-            select
-                .push(" AND status = 'valid' AND not_after < ")
-                .push_bind(now);
-        }
-    }
-    if let Some(within) = query.expiring_within {
-        let until = now.saturating_add(within.whole_seconds());
-        select
-            .push(" AND status = 'valid' AND not_after >= ")
-            .push_bind(now)
-            .push(" AND not_after <= ")
-            .push_bind(until);
-    }
-    if let Some(san) = &query.san {
-        select.push(" AND id IN (SELECT certificate_id FROM certificate_sans WHERE ");
-        match identifier::san_match(san) {
-            SanMatch::Exact(san) => {
-                select
-                    .push("value = ")
-                    .push_bind(san.value)
-                    .push(" AND kind = ")
-                    .push_bind(san.kind);
-            }
-            SanMatch::Value(values) => {
-                select.push("value IN (");
-                let mut separated = select.separated(", ");
-                for value in values {
-                    separated.push_bind(value);
-                }
-                select.push(")");
-            }
-        }
-        select.push(")");
-    }
-    if let Some(cursor) = query.after {
-        select
-            .push(" AND (not_after, id) > (")
-            .push_bind(cursor.not_after)
-            .push(", ")
-            .push_bind(cursor.id)
-            .push(")");
-    }
-    // One row more than asked tells whether another page follows, without a count.
-    select
-        .push(" ORDER BY not_after, id LIMIT ")
-        .push_bind(i64::from(limit) + 1);
-    select
-}
+shared_queries!(SqliteStore, Sqlite);
 
 /// Connects, retrying while another process holds the lock. Switching a new database to WAL
 /// takes an exclusive lock that SQLite's busy timeout does not wait for, so two processes
@@ -473,128 +181,11 @@ fn migrate_error(path: &Path, source: sqlx::migrate::MigrateError) -> StoreError
     }
 }
 
-fn database(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Database { operation, source }
-}
-
-/// Tells which unique index refused the row: PostgreSQL names the constraint, SQLite only
-/// names the columns in its message.
-fn insert_error(
-    source: sqlx::Error,
-    serial: &str,
-    issuer_key_id: &str,
-    fingerprint: &str,
-) -> StoreError {
-    let Some(error) = source
-        .as_database_error()
-        .filter(|e| e.is_unique_violation())
-    else {
-        return StoreError::Database {
-            operation: "recording a certificate",
-            source,
-        };
-    };
-    let names_fingerprint = match error.constraint() {
-        Some(constraint) => constraint.contains("fingerprint"),
-        None => error.message().contains("fingerprint"),
-    };
-    if names_fingerprint {
-        StoreError::DuplicateCertificate {
-            fingerprint: fingerprint.to_owned(),
-            source,
-        }
-    } else {
-        StoreError::DuplicateSerial {
-            issuer_key_id: issuer_key_id.to_owned(),
-            serial: serial.to_owned(),
-            source,
-        }
-    }
-}
-
-fn already_revoked(record: CertificateRecord) -> StoreError {
-    StoreError::AlreadyRevoked {
-        serial: record.serial,
-        issuer_key_id: record.issuer_key_id,
-        // The table's CHECK keeps these set on a revoked row; the fallbacks are never shown.
-        revoked_at: record.revoked_at.unwrap_or(record.created_at),
-        reason: record
-            .revocation_reason
-            .unwrap_or(RevocationReason::Unspecified),
-    }
-}
-
-/// A row as stored, before its columns are turned into typed values.
-#[derive(sqlx::FromRow)]
-struct RawRecord {
-    id: i64,
-    serial: String,
-    issuer_key_id: String,
-    issuer: String,
-    subject: String,
-    sans: String,
-    not_before: i64,
-    not_after: i64,
-    profile: String,
-    requester: Option<String>,
-    fingerprint_sha256: String,
-    pem: String,
-    status: String,
-    revoked_at: Option<i64>,
-    revocation_reason: Option<i64>,
-    created_at: i64,
-}
-
-impl RawRecord {
-    fn decode(self) -> Result<CertificateRecord, StoreError> {
-        let id = self.id;
-        let corrupt = |column, found: String| StoreError::CorruptRow { id, column, found };
-        let time = |column, seconds: i64| {
-            OffsetDateTime::from_unix_timestamp(seconds)
-                .map_err(|_| corrupt(column, seconds.to_string()))
-        };
-        let status = match self.status.as_str() {
-            "valid" => Status::Valid,
-            "revoked" => Status::Revoked,
-            _ => return Err(corrupt("status", self.status)),
-        };
-        let revocation_reason = self
-            .revocation_reason
-            .map(|code| {
-                u8::try_from(code)
-                    .ok()
-                    .and_then(RevocationReason::from_code)
-                    .ok_or_else(|| corrupt("revocation_reason", code.to_string()))
-            })
-            .transpose()?;
-        Ok(CertificateRecord {
-            id,
-            sans: serde_json::from_str(&self.sans)
-                .map_err(|source| StoreError::CorruptSans { id, source })?,
-            not_before: time("not_before", self.not_before)?,
-            not_after: time("not_after", self.not_after)?,
-            revoked_at: self
-                .revoked_at
-                .map(|seconds| time("revoked_at", seconds))
-                .transpose()?,
-            created_at: time("created_at", self.created_at)?,
-            serial: self.serial,
-            issuer_key_id: self.issuer_key_id,
-            issuer: self.issuer,
-            subject: self.subject,
-            profile: self.profile,
-            requester: self.requester,
-            fingerprint_sha256: self.fingerprint_sha256,
-            pem: self.pem,
-            status,
-            revocation_reason,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::model::{Query, StatusFilter};
+    use time::OffsetDateTime;
 
     /// SQLite's plan for `sql`, one line per step.
     async fn plan(pool: &SqlitePool, sql: &str) -> Vec<String> {
@@ -619,32 +210,32 @@ mod tests {
         let listing = |change: &dyn Fn(&mut Query)| {
             let mut query = Query::new(now);
             change(&mut query);
-            list_statement(&query, 100).sql().to_owned()
+            SqliteStore::list_statement(&query, 100).sql().to_owned()
         };
         let cases = [
             (
-                FIND_BY_SERIAL.to_owned(),
+                rows::FIND_BY_SERIAL.to_owned(),
                 "INDEX certificates_serial_issuer",
             ),
             (
-                FIND_BY_ISSUER_SERIAL.to_owned(),
+                rows::FIND_BY_ISSUER_SERIAL.to_owned(),
                 "INDEX certificates_serial_issuer",
             ),
             (
-                FIND_BY_FINGERPRINT.to_owned(),
+                SqliteStore::FIND_BY_FINGERPRINT.to_owned(),
                 "INDEX certificates_fingerprint",
             ),
             (
-                REVOKED_SERIALS.to_owned(),
+                rows::REVOKED_SERIALS.to_owned(),
                 "INDEX certificates_revoked_issuer",
             ),
             // Counted from the index alone: no table row read per certificate in range.
             (
-                census::EXPIRING.to_owned(),
+                rows::EXPIRING.to_owned(),
                 "COVERING INDEX certificates_not_after",
             ),
             (
-                census::EXPIRING.to_owned(),
+                rows::EXPIRING.to_owned(),
                 "INDEX certificates_revoked_not_after",
             ),
             (

@@ -24,9 +24,9 @@ use sqlx::{Connection, QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{RawRecord, database, insert_error};
 use crate::store::identifier::{self, IndexedSan};
 use crate::store::model::{CertificateRecord, NewCertificate, Status};
+use crate::store::rows::{RawRecord, database, insert_error};
 use crate::store::{AuditNote, StoreError, WriteStats};
 
 /// Rows per transaction at most: 12 parameters each (and 6 for an audit entry), far below

@@ -1,0 +1,486 @@
+//! The queries both databases run as written: one body, expanded once per backend by
+//! [`shared_queries!`], since the SQL is the same and only sqlx's types differ. Each backend
+//! keeps what it does its own way: opening, migrating, recording (SQLite's group commit),
+//! and `FIND_BY_FINGERPRINT`, an associated const spelling its index's expression.
+
+/// `impl $store { find, list, revoke, ... }` over `$store.pool`, a pool of database `$db`.
+macro_rules! shared_queries {
+    ($store:ty, $db:ty) => {
+        // A block of its own for the imports; the impl applies all the same.
+        const _: () = {
+        use sqlx::QueryBuilder;
+        use time::{Duration, OffsetDateTime};
+
+        use $crate::store::audit::{AuditEntry, AuditQuery, NewAuditEntry};
+        use $crate::store::census::Census;
+        use $crate::store::identifier::{self, SanMatch};
+        use $crate::store::model::{
+            CertificateRecord, Cursor, Lookup, Page, Query, Revocation, RevokedSerial, Status,
+            StatusFilter,
+        };
+        use $crate::store::rows::{
+            EXPIRING, FIND_BY_ISSUER_SERIAL, FIND_BY_SERIAL, REDEEM_ATTEMPTS, REVOKED_SERIALS,
+            RawRecord, RawToken, RevokedRow, already_revoked, columns, database, decode_revoked,
+            token_columns,
+        };
+        use $crate::store::tokens::{EnrollmentToken, NewToken, TokenError, TokenRecord, judge};
+        use $crate::store::StoreError;
+
+        /// A row of the audit table.
+        type AuditRow = (i64, i64, String, String, Option<String>, Option<String>, String);
+
+        impl $store {
+        pub(in crate::store) async fn find(
+            &self,
+            lookup: &Lookup,
+        ) -> Result<Option<CertificateRecord>, StoreError> {
+            let operation = "looking a certificate up";
+            let raw = match lookup.normalised()? {
+                Lookup::Serial(serial) => {
+                    let rows: Vec<RawRecord> = sqlx::query_as(FIND_BY_SERIAL)
+                        .bind(&serial)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(database(operation))?;
+                    if rows.len() > 1 {
+                        return Err(StoreError::AmbiguousSerial {
+                            serial,
+                            issuer_key_ids: rows.into_iter().map(|row| row.issuer_key_id).collect(),
+                        });
+                    }
+                    rows.into_iter().next()
+                }
+                Lookup::Fingerprint(fingerprint) => sqlx::query_as(Self::FIND_BY_FINGERPRINT)
+                    .bind(&fingerprint)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(database(operation))?,
+                Lookup::IssuerSerial {
+                    issuer_key_id,
+                    serial,
+                } => sqlx::query_as(FIND_BY_ISSUER_SERIAL)
+                    .bind(&issuer_key_id)
+                    .bind(&serial)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(database(operation))?,
+            };
+            raw.map(RawRecord::decode).transpose()
+        }
+
+        pub(in crate::store) async fn list(&self, query: &Query) -> Result<Page, StoreError> {
+            let limit = query.effective_limit();
+            let rows: Vec<RawRecord> = Self::list_statement(query, limit)
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database("listing certificates"))?;
+
+            let more = rows.len() > limit as usize;
+            let records = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(RawRecord::decode)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = if more {
+                records.last().map(Cursor::after)
+            } else {
+                None
+            };
+            Ok(Page { records, next })
+        }
+
+        pub(in crate::store) async fn revoke(
+            &self,
+            lookup: &Lookup,
+            revocation: &Revocation,
+        ) -> Result<CertificateRecord, StoreError> {
+            let lookup = lookup.normalised()?;
+            let current = self
+                .find(&lookup)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    lookup: lookup.to_string(),
+                })?;
+            if current.status == Status::Revoked {
+                return Err(already_revoked(current));
+            }
+            let mut tx = self
+                .pool
+                .begin()
+                .await
+                .map_err(database("starting to revoke a certificate"))?;
+            // One statement, guarded on the status, so two revocations racing cannot both win.
+            let updated: Option<RawRecord> = sqlx::query_as(concat!(
+                "UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 \
+                 WHERE id = $3 AND status = 'valid' RETURNING ",
+                columns!()
+            ))
+            .bind(revocation.at.unix_timestamp())
+            .bind(i64::from(revocation.reason.code()))
+            .bind(current.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database("revoking a certificate"))?;
+            let Some(raw) = updated else {
+                drop(tx);
+                // Another revocation got there between the lookup and the update.
+                return match self.find_by_id(current.id).await? {
+                    Some(record) => Err(already_revoked(record)),
+                    None => Err(StoreError::NotFound {
+                        lookup: lookup.to_string(),
+                    }),
+                };
+            };
+            sqlx::query(
+                "INSERT INTO revocations (certificate_id, revoked_by, invalidity_date) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(current.id)
+            .bind(revocation.by.as_deref())
+            .bind(revocation.invalid_since.map(OffsetDateTime::unix_timestamp))
+            .execute(&mut *tx)
+            .await
+            .map_err(database("recording who revoked a certificate"))?;
+            tx.commit()
+                .await
+                .map_err(database("committing a revocation"))?;
+            raw.decode()
+        }
+
+        pub(in crate::store) async fn revoked_serials(
+            &self,
+            issuer_key_id: &str,
+            at: OffsetDateTime,
+        ) -> Result<Vec<RevokedSerial>, StoreError> {
+            let issuer_key_id = identifier::key_id(issuer_key_id)?;
+            let rows: Vec<RevokedRow> = sqlx::query_as(REVOKED_SERIALS)
+                .bind(&issuer_key_id)
+                .bind(at.unix_timestamp())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database("listing revoked certificates"))?;
+            rows.into_iter().map(decode_revoked).collect()
+        }
+
+        pub(in crate::store) async fn next_crl_number(&self, issuer_key_id: &str) -> Result<u64, StoreError> {
+            let issuer_key_id = identifier::key_id(issuer_key_id)?;
+            // One statement: two CRLs made at once still get different numbers.
+            let number: i64 = sqlx::query_scalar(
+                "INSERT INTO crl_numbers (issuer_key_id, last_number) VALUES ($1, 1) \
+                 ON CONFLICT (issuer_key_id) DO UPDATE SET last_number = last_number + 1 \
+                 RETURNING last_number",
+            )
+            .bind(&issuer_key_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database("taking the next CRL number"))?;
+            u64::try_from(number).map_err(|_| StoreError::CorruptRow {
+                id: 0,
+                column: "crl_numbers.last_number",
+                found: number.to_string(),
+            })
+        }
+
+        pub(in crate::store) async fn find_by_id(&self, id: i64) -> Result<Option<CertificateRecord>, StoreError> {
+            let raw: Option<RawRecord> = sqlx::query_as(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM certificates WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database("looking a certificate up"))?;
+            raw.map(RawRecord::decode).transpose()
+        }
+
+        /// The SELECT behind [`SqliteStore::list`]: `limit + 1` rows in (not_after, id) order.
+        pub(in crate::store) fn list_statement(query: &Query, limit: u32) -> QueryBuilder<'static, $db> {
+            let now = query.now.unix_timestamp();
+            let mut select = QueryBuilder::<$db>::new(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM certificates WHERE 1 = 1"
+            ));
+            if let Some(profile) = &query.profile {
+                select.push(" AND profile = ").push_bind(profile.clone());
+            }
+            match query.status {
+                None => {}
+                Some(StatusFilter::Valid) => {
+                    select
+                        .push(" AND status = 'valid' AND not_after >= ")
+                        .push_bind(now);
+                }
+                Some(StatusFilter::Revoked) => {
+                    select.push(" AND status = 'revoked'");
+                }
+                Some(StatusFilter::Expired) => {
+                    select
+                        .push(" AND status = 'valid' AND not_after < ")
+                        .push_bind(now);
+                }
+            }
+            if let Some(within) = query.expiring_within {
+                let until = now.saturating_add(within.whole_seconds());
+                select
+                    .push(" AND status = 'valid' AND not_after >= ")
+                    .push_bind(now)
+                    .push(" AND not_after <= ")
+                    .push_bind(until);
+            }
+            if let Some(san) = &query.san {
+                select.push(" AND id IN (SELECT certificate_id FROM certificate_sans WHERE ");
+                match identifier::san_match(san) {
+                    SanMatch::Exact(san) => {
+                        select
+                            .push("value = ")
+                            .push_bind(san.value)
+                            .push(" AND kind = ")
+                            .push_bind(san.kind);
+                    }
+                    SanMatch::Value(values) => {
+                        select.push("value IN (");
+                        let mut separated = select.separated(", ");
+                        for value in values {
+                            separated.push_bind(value);
+                        }
+                        select.push(")");
+                    }
+                }
+                select.push(")");
+            }
+            if let Some(cursor) = query.after {
+                select
+                    .push(" AND (not_after, id) > (")
+                    .push_bind(cursor.not_after)
+                    .push(", ")
+                    .push_bind(cursor.id)
+                    .push(")");
+            }
+            // One row more than asked tells whether another page follows, without a count.
+            select
+                .push(" ORDER BY not_after, id LIMIT ")
+                .push_bind(i64::from(limit) + 1);
+            select
+        }
+
+        pub(in crate::store) async fn audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO audit (at, actor, action, serial, subject, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(entry.at.unix_timestamp())
+            .bind(&entry.actor)
+            .bind(entry.action.as_str())
+            .bind(entry.serial.as_deref())
+            .bind(entry.subject.as_deref())
+            .bind(&entry.detail)
+            .execute(&self.pool)
+            .await
+            .map_err(database("writing the audit trail"))?;
+            Ok(())
+        }
+
+        pub(in crate::store) async fn audit_log(
+            &self,
+            query: &AuditQuery,
+        ) -> Result<Vec<AuditEntry>, StoreError> {
+            let mut sql: QueryBuilder<'_, $db> = QueryBuilder::new(
+                "SELECT id, at, actor, action, serial, subject, detail FROM audit WHERE 1 = 1",
+            );
+            if let Some(action) = query.action {
+                sql.push(" AND action = ").push_bind(action.as_str());
+            }
+            if let Some(since) = query.since {
+                sql.push(" AND at >= ").push_bind(since.unix_timestamp());
+            }
+            if let Some(before) = query.before {
+                sql.push(" AND id < ").push_bind(before);
+            }
+            sql.push(" ORDER BY id DESC LIMIT ")
+                .push_bind(i64::from(query.limit.clamp(1, 10_000)));
+            let rows: Vec<AuditRow> = sql
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database("reading the audit trail"))?;
+            rows.into_iter()
+                .map(|(id, at, actor, action, serial, subject, detail)| {
+                    Ok(AuditEntry {
+                        id,
+                        at: OffsetDateTime::from_unix_timestamp(at).map_err(|_| {
+                            StoreError::CorruptRow {
+                                id,
+                                column: "audit.at",
+                                found: at.to_string(),
+                            }
+                        })?,
+                        actor,
+                        action: action.parse()?,
+                        serial,
+                        subject,
+                        detail,
+                    })
+                })
+                .collect()
+        }
+
+        pub(in crate::store) async fn census(&self, now: OffsetDateTime) -> Result<Census, StoreError> {
+            let now_s = now.unix_timestamp();
+            let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                "SELECT profile, CASE WHEN status = 'revoked' THEN 'revoked' \
+                 WHEN not_after < $1 THEN 'expired' ELSE 'valid' END AS state, COUNT(*) \
+                 FROM certificates GROUP BY profile, state ORDER BY profile, state",
+            )
+            .bind(now_s)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database("counting certificates"))?;
+            let mut census = Census::default();
+            for (profile, state, count) in rows {
+                let status: StatusFilter = state.parse()?;
+                census
+                    .by_profile_status
+                    .push((profile, status, u64::try_from(count).unwrap_or(0)));
+            }
+            for (days, slot) in [
+                (7, &mut census.expiring_7_days),
+                (30, &mut census.expiring_30_days),
+            ] {
+                let count: i64 = sqlx::query_scalar(EXPIRING)
+                    .bind(now_s)
+                    .bind((now + Duration::days(days)).unix_timestamp())
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(database("counting expiring certificates"))?;
+                *slot = u64::try_from(count).unwrap_or(0);
+            }
+            Ok(census)
+        }
+
+        pub(in crate::store) async fn revocations_ever(&self) -> Result<u64, StoreError> {
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM revocations")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(database("counting revocations"))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        }
+
+        pub(in crate::store) async fn create_token(
+            &self,
+            new: &NewToken,
+        ) -> Result<TokenRecord, StoreError> {
+            let raw: RawToken = sqlx::query_as(concat!(
+                "INSERT INTO enrollment_tokens (id, secret_sha256, profile, subject, created_at, \
+                 expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                token_columns!()
+            ))
+            .bind(&new.id)
+            .bind(&new.secret_sha256)
+            .bind(new.profile.as_str())
+            .bind(&new.subject)
+            .bind(new.created_at.unix_timestamp())
+            .bind(new.expires_at.unix_timestamp())
+            .bind(&new.created_by)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database("recording an enrollment token"))?;
+            raw.decode().map(|(record, _)| record)
+        }
+
+        pub(in crate::store) async fn find_token(
+            &self,
+            id: &str,
+        ) -> Result<Option<(TokenRecord, String)>, StoreError> {
+            let raw: Option<RawToken> = sqlx::query_as(concat!(
+                "SELECT ",
+                token_columns!(),
+                " FROM enrollment_tokens WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database("looking an enrollment token up"))?;
+            raw.map(RawToken::decode).transpose()
+        }
+
+        pub(in crate::store) async fn redeem_token(
+            &self,
+            token: &EnrollmentToken,
+            subject: &str,
+            now: OffsetDateTime,
+        ) -> Result<TokenRecord, TokenError> {
+            let secret_sha256 = token.secret_sha256();
+            for _ in 0..REDEEM_ATTEMPTS {
+                // One statement: SQLite runs writes one at a time, so of racing redemptions the
+                // first to run sets used_at and the others no longer match.
+                let claimed: Option<RawToken> = sqlx::query_as(concat!(
+                    "UPDATE enrollment_tokens SET used_at = $1 \
+                     WHERE id = $2 AND secret_sha256 = $3 AND subject = $4 \
+                     AND used_at IS NULL AND expires_at > $1 RETURNING ",
+                    token_columns!()
+                ))
+                .bind(now.unix_timestamp())
+                .bind(token.id())
+                .bind(&secret_sha256)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database("redeeming an enrollment token"))?;
+                if let Some(raw) = claimed {
+                    return Ok(raw.decode()?.0);
+                }
+                // Nothing matched: read the row to say why.
+                judge(
+                    self.find_token(token.id()).await?,
+                    token,
+                    Some(subject),
+                    now,
+                )?;
+            }
+            Err(TokenError::Contended {
+                id: token.id().to_owned(),
+                attempts: REDEEM_ATTEMPTS,
+            })
+        }
+
+        pub(in crate::store) async fn complete_token(
+            &self,
+            id: &str,
+            serial: &str,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "UPDATE enrollment_tokens SET used_serial = $1 \
+                 WHERE id = $2 AND used_at IS NOT NULL AND used_serial IS NULL",
+            )
+            .bind(serial)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(database("noting the certificate a token was spent on"))?;
+            Ok(())
+        }
+
+        pub(in crate::store) async fn release_token(
+            &self,
+            id: &str,
+            used_at: OffsetDateTime,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "UPDATE enrollment_tokens SET used_at = NULL \
+                 WHERE id = $1 AND used_at = $2 AND used_serial IS NULL",
+            )
+            .bind(id)
+            .bind(used_at.unix_timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(database("giving an enrollment token back"))?;
+            Ok(())
+        }
+        }
+        };
+    };
+}
+pub(super) use shared_queries;
