@@ -4,7 +4,7 @@
 //! its own, and a corpus of certificates built by the real `openssl` CLI, one file per shape
 //! a certificate can take; the `mutual verify` matrix (chains, each with the verdict mutual
 //! and `openssl verify` must give) and an `openssl ocsp` responder; real nginx and Apache
-//! servers.
+//! servers; a database of its own per test on the throwaway PostgreSQL server.
 //!
 //! Test-only (`publish = false`, used as a dev-dependency): helpers here panic with a full
 //! account of what failed instead of returning errors, because a test is what calls them.
@@ -17,6 +17,7 @@ mod nginx;
 mod ocsp;
 mod pem;
 mod port;
+mod postgres;
 mod process;
 mod s_server;
 mod serve;
@@ -31,6 +32,7 @@ pub use nginx::Nginx;
 pub use ocsp::{OcspResponder, OcspResponderBuilder};
 pub use pem::pem_to_der;
 pub use port::free_port;
+pub use postgres::TestDatabase;
 pub use s_server::{SServer, SServerBuilder};
 pub use serve::MutualServe;
 pub use tools::{openssl, openssl_output, require_tool};

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use super::{Backend, Store, StoreError};
+use super::{Backend, Store, StoreError, on_backend};
 
 /// What was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,15 +138,11 @@ impl Default for AuditQuery {
 impl Store {
     /// Appends `entry` to the audit trail (committed when this returns).
     pub async fn audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.audit(entry).await,
-        }
+        on_backend!(self, store => store.audit(entry).await)
     }
 
     /// The audit entries `query` selects, newest first.
     pub async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.audit_log(query).await,
-        }
+        on_backend!(self, store => store.audit_log(query).await)
     }
 }

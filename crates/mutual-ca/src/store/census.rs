@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Backend, StatusFilter, Store, StoreError};
+use super::{Backend, StatusFilter, Store, StoreError, on_backend};
 
 /// Counts at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,16 +19,12 @@ pub struct Census {
 impl Store {
     /// Counts the inventory as it stands at `now`.
     pub async fn census(&self, now: OffsetDateTime) -> Result<Census, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.census(now).await,
-        }
+        on_backend!(self, store => store.census(now).await)
     }
 
     /// How many certificates were ever revoked: it only grows, so a change tells a cache
     /// of revocation status (the OCSP responder's) that it is stale.
     pub async fn revocations_ever(&self) -> Result<u64, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.revocations_ever().await,
-        }
+        on_backend!(self, store => store.revocations_ever().await)
     }
 }

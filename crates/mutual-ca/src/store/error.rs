@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use super::RevocationReason;
+use super::{Database, RevocationReason};
 
 /// Everything that can go wrong in the certificate store.
 ///
@@ -11,9 +11,9 @@ use super::RevocationReason;
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the certificate store `{}`", path.display())]
+    #[error("cannot open the certificate store `{database}`")]
     Open {
-        path: PathBuf,
+        database: Database,
         #[source]
         source: sqlx::Error,
     },
@@ -24,24 +24,22 @@ pub enum StoreError {
         source: sqlx::Error,
     },
     #[error(
-        "the certificate store `{}` has schema migration {found} applied, which this build does \
-         not know (it knows up to {known}); it was written by a newer mutual",
-        path.display()
+        "the certificate store `{database}` has schema migration {found} applied, which this \
+         build does not know (it knows up to {known}); it was written by a newer mutual"
     )]
     SchemaTooNew {
-        path: PathBuf,
+        database: Database,
         found: i64,
         known: i64,
     },
     #[error(
-        "the certificate store `{}` has schema migration {version} applied in a different form \
-         than this build's; the migration file was edited after it was applied",
-        path.display()
+        "the certificate store `{database}` has schema migration {version} applied in a \
+         different form than this build's; the migration file was edited after it was applied"
     )]
-    SchemaModified { path: PathBuf, version: i64 },
-    #[error("cannot bring the schema of the certificate store `{}` up to date", path.display())]
+    SchemaModified { database: Database, version: i64 },
+    #[error("cannot bring the schema of the certificate store `{database}` up to date")]
     Migrate {
-        path: PathBuf,
+        database: Database,
         #[source]
         source: sqlx::migrate::MigrateError,
     },

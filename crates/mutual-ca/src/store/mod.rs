@@ -1,15 +1,17 @@
 //! The certificate store: every certificate the CA issues, recorded with the fields people
 //! search by as columns, so "what expires next week" and "what names host X" are queries.
 //!
-//! SQLite (WAL, bundled) is the embedded default; PostgreSQL, for several nodes, is to come
-//! behind the same [`Store`]. Migrations live in `migrations/<dialect>/` and run on open.
-//! Times are stored as Unix seconds, UTC.
+//! SQLite (WAL, bundled) is the embedded default; PostgreSQL serves several nodes, behind
+//! the same [`Store`]. Migrations live in `migrations/<dialect>/`, numbered alike (version
+//! N is the same schema on both), and run on open. Times are stored as Unix seconds, UTC.
 
 mod audit;
 mod census;
 mod error;
 mod identifier;
+mod location;
 mod model;
+mod postgres;
 mod queries;
 mod rows;
 mod sqlite;
@@ -23,6 +25,7 @@ use time::OffsetDateTime;
 pub use audit::{AuditAction, AuditEntry, AuditNote, AuditQuery, NewAuditEntry};
 pub use census::Census;
 pub use error::StoreError;
+pub use location::{Database, DatabaseError, PostgresUrl};
 pub use model::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
     RevokedSerial, Status, StatusFilter,
@@ -48,7 +51,20 @@ pub struct Store {
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
+
+/// `$body` with `$store` bound to whichever backend `$self` holds: both have the same
+/// methods (see `queries.rs`).
+macro_rules! on_backend {
+    ($self:expr, $store:ident => $body:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($store) => $body,
+            Backend::Postgres($store) => $body,
+        }
+    };
+}
+use on_backend;
 
 impl Store {
     /// Opens the SQLite database at `path`, creating it if missing, in WAL mode with foreign
@@ -65,6 +81,22 @@ impl Store {
         Ok(Self { backend })
     }
 
+    /// Connects to the PostgreSQL database `url` names, which must exist, and brings its
+    /// schema up to date (nodes starting together take turns). An unreachable server or a
+    /// refused login is [`StoreError::Open`], after at most a few seconds.
+    pub async fn open_postgres(url: &PostgresUrl) -> Result<Self, StoreError> {
+        let backend = Backend::Postgres(postgres::PgStore::open(url).await?);
+        Ok(Self { backend })
+    }
+
+    /// Opens whichever database `database` names.
+    pub async fn open(database: &Database) -> Result<Self, StoreError> {
+        match database {
+            Database::Sqlite(path) => Self::open_sqlite(path).await,
+            Database::Postgres(url) => Self::open_postgres(url).await,
+        }
+    }
+
     /// Records a newly issued certificate and returns the stored record, only once it is
     /// committed (and synced to disk). Its [`NewCertificate::audit`] entry, if any, is
     /// appended to the audit trail in the same transaction: both are committed or neither.
@@ -79,33 +111,25 @@ impl Store {
     /// with a fresh serial. The same certificate twice is [`StoreError::DuplicateCertificate`].
     /// A call abandoned after it was queued may still be recorded.
     pub async fn record(&self, new: &NewCertificate) -> Result<CertificateRecord, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.record(new).await,
-        }
+        on_backend!(self, store => store.record(new).await)
     }
 
     /// How many commits recorded how many certificates through this handle and its clones
     /// since it was opened: `records / commits` is the mean batch size.
     pub fn write_stats(&self) -> WriteStats {
-        match &self.backend {
-            Backend::Sqlite(store) => store.write_stats(),
-        }
+        on_backend!(self, store => store.write_stats())
     }
 
     /// The certificate `lookup` names, if recorded. A serial used by two issuers is
     /// [`StoreError::AmbiguousSerial`].
     pub async fn find(&self, lookup: &Lookup) -> Result<Option<CertificateRecord>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.find(lookup).await,
-        }
+        on_backend!(self, store => store.find(lookup).await)
     }
 
     /// The certificates `query` selects, ordered by `not_after` then `id`, one page at a
     /// time: pass the page's `next` as the following query's `after`.
     pub async fn list(&self, query: &Query) -> Result<Page, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.list(query).await,
-        }
+        on_backend!(self, store => store.list(query).await)
     }
 
     /// Marks the certificate revoked as `revocation` says, in one transaction with who did
@@ -116,9 +140,7 @@ impl Store {
         lookup: &Lookup,
         revocation: &Revocation,
     ) -> Result<CertificateRecord, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.revoke(lookup, revocation).await,
-        }
+        on_backend!(self, store => store.revoke(lookup, revocation).await)
     }
 
     /// The revoked certificates of the issuing key `issuer_key_id` that have not expired by
@@ -128,25 +150,19 @@ impl Store {
         issuer_key_id: &str,
         at: OffsetDateTime,
     ) -> Result<Vec<RevokedSerial>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.revoked_serials(issuer_key_id, at).await,
-        }
+        on_backend!(self, store => store.revoked_serials(issuer_key_id, at).await)
     }
 
     /// The next CRL number for the issuing key `issuer_key_id`: 1, then one more each time,
     /// committed before it is returned, so numbers never repeat (RFC 5280 §5.2.3).
     pub async fn next_crl_number(&self, issuer_key_id: &str) -> Result<u64, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.next_crl_number(issuer_key_id).await,
-        }
+        on_backend!(self, store => store.next_crl_number(issuer_key_id).await)
     }
 
     /// Waits for queries in flight and records queued, then closes the connections; for
     /// SQLite this also folds the WAL back into the database file. Dropping the store
     /// without it is safe.
     pub async fn close(&self) {
-        match &self.backend {
-            Backend::Sqlite(store) => store.close().await,
-        }
+        on_backend!(self, store => store.close().await)
     }
 }

@@ -5,7 +5,8 @@
 use time::OffsetDateTime;
 
 use super::StoreError;
-use super::model::{CertificateRecord, RevocationReason, RevokedSerial, Status};
+use super::identifier::{self, IndexedSan};
+use super::model::{CertificateRecord, NewCertificate, RevocationReason, RevokedSerial, Status};
 use super::tokens::TokenRecord;
 use crate::profile::ProfileKind;
 
@@ -249,5 +250,71 @@ impl RawToken {
             },
             self.secret_sha256,
         ))
+    }
+}
+
+/// A certificate to record, already normalised and with its columns computed.
+#[derive(Debug)]
+pub(super) struct NewRow {
+    pub(super) serial: String,
+    pub(super) issuer_key_id: String,
+    pub(super) fingerprint: String,
+    pub(super) indexed_sans: Vec<IndexedSan>,
+    pub(super) sans_json: String,
+    pub(super) created_at: i64,
+    pub(super) new: NewCertificate,
+}
+
+impl NewRow {
+    pub(super) fn prepare(new: &NewCertificate) -> Result<NewRow, StoreError> {
+        Ok(NewRow {
+            serial: identifier::serial(&new.serial)?,
+            issuer_key_id: identifier::key_id(&new.issuer_key_id)?,
+            fingerprint: identifier::fingerprint(&new.fingerprint_sha256)?,
+            indexed_sans: new
+                .sans
+                .iter()
+                .map(|san| identifier::indexed_san(san))
+                .collect::<Result<Vec<_>, _>>()?,
+            sans_json: serde_json::Value::from(new.sans.clone()).to_string(),
+            created_at: OffsetDateTime::now_utc().unix_timestamp(),
+            new: new.clone(),
+        })
+    }
+
+    /// The record as stored under row `id`.
+    pub(super) fn into_record(self, id: i64) -> Result<CertificateRecord, StoreError> {
+        let NewRow {
+            serial,
+            issuer_key_id,
+            fingerprint,
+            sans_json,
+            created_at,
+            new,
+            ..
+        } = self;
+        RawRecord {
+            id,
+            serial,
+            issuer_key_id,
+            issuer: new.issuer,
+            subject: new.subject,
+            sans: sans_json,
+            not_before: new.not_before.unix_timestamp(),
+            not_after: new.not_after.unix_timestamp(),
+            profile: new.profile,
+            requester: new.requester,
+            fingerprint_sha256: fingerprint,
+            pem: new.pem,
+            status: Status::Valid.as_str().to_owned(),
+            revoked_at: None,
+            revocation_reason: None,
+            created_at,
+        }
+        .decode()
+    }
+
+    pub(super) fn refused(&self, source: sqlx::Error) -> StoreError {
+        insert_error(source, &self.serial, &self.issuer_key_id, &self.fingerprint)
     }
 }

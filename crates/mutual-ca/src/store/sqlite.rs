@@ -12,7 +12,7 @@ use sqlx::{ConnectOptions, Sqlite};
 use self::writer::Writer;
 use super::model::{CertificateRecord, NewCertificate};
 use super::queries::shared_queries;
-use super::{StoreError, WriteStats, rows};
+use super::{Database, StoreError, WriteStats, rows};
 
 mod writer;
 
@@ -158,26 +158,31 @@ fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
         .as_database_error()
         .and_then(|error| error.code())
         .is_some_and(|code| code == NOT_A_DATABASE);
-    let path = path.to_owned();
     if not_a_database {
-        StoreError::NotADatabase { path, source }
+        StoreError::NotADatabase {
+            path: path.to_owned(),
+            source,
+        }
     } else {
-        StoreError::Open { path, source }
+        StoreError::Open {
+            database: Database::Sqlite(path.to_owned()),
+            source,
+        }
     }
 }
 
 fn migrate_error(path: &Path, source: sqlx::migrate::MigrateError) -> StoreError {
     use sqlx::migrate::MigrateError;
-    let path = path.to_owned();
+    let database = Database::Sqlite(path.to_owned());
     match source {
         MigrateError::VersionMissing(found) => StoreError::SchemaTooNew {
-            path,
+            database,
             found,
             known: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
         },
-        MigrateError::VersionMismatch(version) => StoreError::SchemaModified { path, version },
-        MigrateError::Execute(source) => open_error(&path, source),
-        source => StoreError::Migrate { path, source },
+        MigrateError::VersionMismatch(version) => StoreError::SchemaModified { database, version },
+        MigrateError::Execute(source) => open_error(path, source),
+        source => StoreError::Migrate { database, source },
     }
 }
 

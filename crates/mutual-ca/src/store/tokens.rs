@@ -18,7 +18,7 @@ use std::str::FromStr;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use super::{Backend, Store, StoreError};
+use super::{Backend, Store, StoreError, on_backend};
 use crate::profile::{ProfileKind, Profiles};
 
 /// What every token starts with, so it is recognisable in a config or a leak scanner.
@@ -364,19 +364,15 @@ pub(super) fn judge(
 impl Store {
     /// Records a new token (committed when this returns).
     pub async fn create_token(&self, new: &NewToken) -> Result<TokenRecord, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.create_token(new).await,
-        }
+        on_backend!(self, store => store.create_token(new).await)
     }
 
     /// The token with this id, if recorded.
     pub async fn find_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store
+        on_backend!(self, store => store
                 .find_token(id)
                 .await
-                .map(|found| found.map(|(record, _)| record)),
-        }
+                .map(|found| found.map(|(record, _)| record)))
     }
 
     /// Whether `token` would be accepted at `now`, without spending it: its row, or why not
@@ -386,9 +382,7 @@ impl Store {
         token: &EnrollmentToken,
         now: OffsetDateTime,
     ) -> Result<TokenRecord, TokenError> {
-        let found = match &self.backend {
-            Backend::Sqlite(store) => store.find_token(token.id()).await?,
-        };
+        let found = on_backend!(self, store => store.find_token(token.id()).await?);
         judge(found, token, None, now)
     }
 
@@ -405,24 +399,18 @@ impl Store {
         subject: &str,
         now: OffsetDateTime,
     ) -> Result<TokenRecord, TokenError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.redeem_token(token, subject, now).await,
-        }
+        on_backend!(self, store => store.redeem_token(token, subject, now).await)
     }
 
     /// Notes the certificate a redeemed token was spent on.
     pub async fn complete_token(&self, id: &str, serial: &str) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.complete_token(id, serial).await,
-        }
+        on_backend!(self, store => store.complete_token(id, serial).await)
     }
 
     /// Gives back a token whose redemption at `used_at` issued nothing (the issuance failed
     /// after the token was claimed), so its holder can try again.
     pub async fn release_token(&self, id: &str, used_at: OffsetDateTime) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.release_token(id, used_at).await,
-        }
+        on_backend!(self, store => store.release_token(id, used_at).await)
     }
 }
 

@@ -21,12 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Connection, QueryBuilder, Sqlite};
-use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::identifier::{self, IndexedSan};
-use crate::store::model::{CertificateRecord, NewCertificate, Status};
-use crate::store::rows::{RawRecord, database, insert_error};
+use crate::store::identifier::IndexedSan;
+use crate::store::model::{CertificateRecord, NewCertificate};
+use crate::store::rows::{NewRow as Row, database};
 use crate::store::{AuditNote, StoreError, WriteStats};
 
 /// Rows per transaction at most: 12 parameters each (and 6 for an audit entry), far below
@@ -121,72 +120,6 @@ fn closed() -> StoreError {
     StoreError::Database {
         operation: "recording a certificate",
         source: sqlx::Error::PoolClosed,
-    }
-}
-
-/// A certificate to record, already normalised and with its columns computed.
-#[derive(Debug)]
-struct Row {
-    serial: String,
-    issuer_key_id: String,
-    fingerprint: String,
-    indexed_sans: Vec<IndexedSan>,
-    sans_json: String,
-    created_at: i64,
-    new: NewCertificate,
-}
-
-impl Row {
-    fn prepare(new: &NewCertificate) -> Result<Row, StoreError> {
-        Ok(Row {
-            serial: identifier::serial(&new.serial)?,
-            issuer_key_id: identifier::key_id(&new.issuer_key_id)?,
-            fingerprint: identifier::fingerprint(&new.fingerprint_sha256)?,
-            indexed_sans: new
-                .sans
-                .iter()
-                .map(|san| identifier::indexed_san(san))
-                .collect::<Result<Vec<_>, _>>()?,
-            sans_json: serde_json::Value::from(new.sans.clone()).to_string(),
-            created_at: OffsetDateTime::now_utc().unix_timestamp(),
-            new: new.clone(),
-        })
-    }
-
-    /// The record as stored under row `id`.
-    fn into_record(self, id: i64) -> Result<CertificateRecord, StoreError> {
-        let Row {
-            serial,
-            issuer_key_id,
-            fingerprint,
-            sans_json,
-            created_at,
-            new,
-            ..
-        } = self;
-        RawRecord {
-            id,
-            serial,
-            issuer_key_id,
-            issuer: new.issuer,
-            subject: new.subject,
-            sans: sans_json,
-            not_before: new.not_before.unix_timestamp(),
-            not_after: new.not_after.unix_timestamp(),
-            profile: new.profile,
-            requester: new.requester,
-            fingerprint_sha256: fingerprint,
-            pem: new.pem,
-            status: Status::Valid.as_str().to_owned(),
-            revoked_at: None,
-            revocation_reason: None,
-            created_at,
-        }
-        .decode()
-    }
-
-    fn refused(&self, source: sqlx::Error) -> StoreError {
-        insert_error(source, &self.serial, &self.issuer_key_id, &self.fingerprint)
     }
 }
 

@@ -1,0 +1,202 @@
+//! The PostgreSQL store: several `mutual serve` nodes on one database, leaderless. What
+//! must hold across nodes is the database's to enforce, never a lock in one process: the
+//! unique indexes refuse a serial or certificate recorded twice, a guarded `UPDATE` spends
+//! an enrollment token once, and an upsert hands out each CRL number once.
+//!
+//! Each record is its own transaction (certificate, SANs and audit entry commit together);
+//! PostgreSQL already shares one WAL flush between the commits of concurrent sessions, so
+//! there is no writer task to batch them as SQLite needs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, QueryBuilder};
+
+use super::location::PostgresUrl;
+use super::model::{CertificateRecord, NewCertificate};
+use super::queries::shared_queries;
+use super::rows::{self, NewRow, database};
+use super::{Database, StoreError, WriteStats};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per node: issuance holds one for a few round trips, OCSP and the dashboard
+/// read beside it. PostgreSQL's default `max_connections` (100) leaves room for several nodes.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a query waits for a connection, and a connection for the server, before the
+/// store says the database is unreachable: a CA answering 503 at once beats one hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub(super) struct PgStore {
+    pool: PgPool,
+    counters: Arc<Counters>,
+    /// Held shared by each `record` while it runs and exclusively by `close`, which so
+    /// waits for the records in flight (a caller that started recording hears whether it
+    /// was committed) and then marks the store closed (`true`) for the ones after.
+    closing: Arc<tokio::sync::RwLock<bool>>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commits: AtomicU64,
+}
+
+impl PgStore {
+    /// `certificates_fingerprint` is over the fingerprint's 32 bytes (migration 0003): the
+    /// query spells the index's expression exactly, or PostgreSQL would scan.
+    pub(in crate::store) const FIND_BY_FINGERPRINT: &str = concat!(
+        "SELECT ",
+        rows::columns!(),
+        " FROM certificates \
+         WHERE decode(replace(fingerprint_sha256, ':', ''), 'hex') \
+         = decode(replace($1, ':', ''), 'hex')"
+    );
+
+    /// Connects to the database `url` names (which must exist) and brings its schema up to
+    /// date. Nodes starting together migrate one after the other: sqlx's migrator holds a
+    /// PostgreSQL advisory lock while it runs.
+    pub(super) async fn open(url: &PostgresUrl) -> Result<Self, StoreError> {
+        let location = Database::Postgres(url.clone());
+        let options: PgConnectOptions =
+            url.expose().parse().map_err(|source| StoreError::Open {
+                database: location.clone(),
+                source,
+            })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                database: location.clone(),
+                source,
+            })?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| migrate_error(&location, source))?;
+        Ok(Self {
+            pool,
+            counters: Arc::default(),
+            closing: Arc::default(),
+        })
+    }
+
+    /// Waits for the records in flight, then closes the connections.
+    pub(super) async fn close(&self) {
+        *self.closing.write().await = true;
+        self.pool.close().await;
+    }
+
+    /// Records `new` with its SANs and audit entry in one transaction; returns once it is
+    /// committed (with `synchronous_commit` on, PostgreSQL's default, flushed to its WAL).
+    pub(super) async fn record(
+        &self,
+        new: &NewCertificate,
+    ) -> Result<CertificateRecord, StoreError> {
+        let row = NewRow::prepare(new)?;
+        let closed = self.closing.read().await;
+        if *closed {
+            return Err(StoreError::Database {
+                operation: "recording a certificate",
+                source: sqlx::Error::PoolClosed,
+            });
+        }
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(database("starting to record a certificate"))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, not_before, \
+             not_after, profile, requester, fingerprint_sha256, pem, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(&row.serial)
+        .bind(&row.issuer_key_id)
+        .bind(&row.new.issuer)
+        .bind(&row.new.subject)
+        .bind(&row.sans_json)
+        .bind(row.new.not_before.unix_timestamp())
+        .bind(row.new.not_after.unix_timestamp())
+        .bind(&row.new.profile)
+        .bind(row.new.requester.as_deref())
+        .bind(&row.fingerprint)
+        .bind(&row.new.pem)
+        .bind(row.created_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|source| row.refused(source))?;
+        if !row.indexed_sans.is_empty() {
+            let mut sans = QueryBuilder::<Postgres>::new(
+                "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
+            );
+            sans.push_values(
+                (0_i64..).zip(&row.indexed_sans),
+                |mut values, (position, san)| {
+                    values
+                        .push_bind(id)
+                        .push_bind(position)
+                        .push_bind(san.kind.as_str())
+                        .push_bind(san.value.as_str());
+                },
+            );
+            sans.build()
+                .execute(&mut *tx)
+                .await
+                .map_err(database("recording the SANs of a certificate"))?;
+        }
+        if let Some(note) = &row.new.audit {
+            sqlx::query(
+                "INSERT INTO audit (at, actor, action, serial, subject, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(row.created_at)
+            .bind(&note.actor)
+            .bind(note.action.as_str())
+            .bind(&row.serial)
+            .bind(&row.new.subject)
+            .bind(&note.detail)
+            .execute(&mut *tx)
+            .await
+            .map_err(database(
+                "writing the audit trail of a recorded certificate",
+            ))?;
+        }
+        tx.commit()
+            .await
+            .map_err(database("committing a recorded certificate"))?;
+        self.counters.commits.fetch_add(1, Ordering::Relaxed);
+        drop(closed);
+        row.into_record(id)
+    }
+
+    /// One commit per record: `records / commits` is 1 here.
+    pub(super) fn write_stats(&self) -> WriteStats {
+        let commits = self.counters.commits.load(Ordering::Relaxed);
+        WriteStats {
+            commits,
+            records: commits,
+        }
+    }
+}
+
+shared_queries!(PgStore, Postgres);
+
+fn migrate_error(database: &Database, source: sqlx::migrate::MigrateError) -> StoreError {
+    use sqlx::migrate::MigrateError;
+    let database = database.clone();
+    match source {
+        MigrateError::VersionMissing(found) => StoreError::SchemaTooNew {
+            database,
+            found,
+            known: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+        },
+        MigrateError::VersionMismatch(version) => StoreError::SchemaModified { database, version },
+        MigrateError::Execute(source) => StoreError::Open { database, source },
+        source => StoreError::Migrate { database, source },
+    }
+}
