@@ -115,6 +115,22 @@ impl Home {
         self.root.join("mutual.sqlite")
     }
 
+    /// The certificate store this home uses: `explicit` (`--database`, `$MUTUAL_DATABASE`)
+    /// when given, else `database = "..."` in its mutual.toml, else its SQLite file.
+    pub fn database(
+        &self,
+        explicit: Option<&crate::store::Database>,
+    ) -> Result<crate::store::Database, CaError> {
+        if let Some(database) = explicit {
+            return Ok(database.clone());
+        }
+        Ok(self
+            .profiles()?
+            .database()
+            .cloned()
+            .unwrap_or_else(|| crate::store::Database::Sqlite(self.store())))
+    }
+
     pub fn config(&self) -> PathBuf {
         self.root.join("mutual.toml")
     }

@@ -29,6 +29,9 @@ pub struct InitOptions {
     pub permitted_dns: Vec<String>,
     /// Write the intermediate keys unencrypted (0600) so a service starts unattended.
     pub unencrypted_intermediates: bool,
+    /// The certificate store to record the CA certificates in (`--database`); `None` for
+    /// the home's own choice (mutual.toml's `database`, else its SQLite file).
+    pub database: Option<crate::store::Database>,
 }
 
 impl Default for InitOptions {
@@ -40,6 +43,7 @@ impl Default for InitOptions {
             intermediate_days: 1825,
             permitted_dns: Vec::new(),
             unencrypted_intermediates: false,
+            database: None,
         }
     }
 }
@@ -50,7 +54,7 @@ pub struct InitReport {
     pub root: PathBuf,
     pub server_ca: PathBuf,
     pub client_ca: PathBuf,
-    pub store: PathBuf,
+    pub store: crate::store::Database,
 }
 
 /// Creates the CA in `home`. Refuses when one exists. Files appear all at once: they are
@@ -122,12 +126,14 @@ pub async fn init(
 
     // Recorded before anything is published: a failure after this leaves records of
     // certificates nobody received, never certificates the store does not know.
-    let store = Store::open_sqlite(&home.store())
+    let database = home.database(options.database.as_ref())?;
+    let store = Store::open(&database)
         .await
         .map_err(|source| CaError::Store { source })?;
     for (pem, profile) in issued {
         record(&store, &pem, profile, now).await?;
     }
+    store.close().await;
 
     // Everything goes into a staging directory first, then one rename publishes it.
     let staging = home
@@ -153,7 +159,7 @@ pub async fn init(
         root: home.root_certificate(),
         server_ca: home.issuing_certificate(IssuingRole::Server),
         client_ca: home.issuing_certificate(IssuingRole::Client),
-        store: home.store(),
+        store: database,
     })
 }
 

@@ -236,6 +236,8 @@ pub struct Profiles {
     profiles: BTreeMap<ProfileKind, Profile>,
     /// `[crl] next_update_hours`: not a profile, but read from the same file.
     crl_lifetime: time::Duration,
+    /// `database = "..."`: where the certificate store lives when not the home's SQLite file.
+    database: Option<crate::store::Database>,
 }
 
 impl Default for Profiles {
@@ -246,6 +248,7 @@ impl Default for Profiles {
                 .map(|kind| (kind, Profile::builtin(kind)))
                 .collect(),
             crl_lifetime: crate::crl::DEFAULT_LIFETIME,
+            database: None,
         }
     }
 }
@@ -253,6 +256,8 @@ impl Default for Profiles {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    /// `postgres://...` or a SQLite path, as `--database` takes.
+    database: Option<String>,
     #[serde(default)]
     profiles: BTreeMap<String, ProfileOverride>,
     server: Option<ServerSection>,
@@ -290,6 +295,14 @@ impl Profiles {
             detail: e.message().to_owned(),
         })?;
         let mut profiles = Profiles::default();
+        if let Some(database) = &config.database {
+            profiles.database =
+                Some(database.parse().map_err(|e: crate::store::DatabaseError| {
+                    ProfileError::Invalid {
+                        detail: format!("database: {e}"),
+                    }
+                })?);
+        }
         if let Some(crl) = &config.crl {
             if crl.next_update_hours == 0 || crl.next_update_hours > 24 * 366 {
                 return Err(ProfileError::Invalid {
@@ -354,6 +367,11 @@ impl Profiles {
             }
         }
         Ok(profiles)
+    }
+
+    /// The certificate store `database = "..."` names, if the file sets one.
+    pub fn database(&self) -> Option<&crate::store::Database> {
+        self.database.as_ref()
     }
 
     /// How long a CRL is good for (`[crl] next_update_hours`, default a week).

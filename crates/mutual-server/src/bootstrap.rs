@@ -84,7 +84,8 @@ pub(crate) async fn prepare(
     }
     let profiles = home.profiles().map_err(ca_error)?;
     boot.public_url = profiles.get(ProfileKind::Server).server_url.clone();
-    let store = Store::open_sqlite(&home.store())
+    let database = home.database(options.database.as_ref()).map_err(ca_error)?;
+    let store = Store::open(&database)
         .await
         .map_err(|source| ServeError::Store {
             source: Box::new(source),
@@ -194,6 +195,7 @@ async fn create_ca(
     let init_options = InitOptions {
         name: "Mutual".to_owned(),
         unencrypted_intermediates: true,
+        database: options.database.clone(),
         ..InitOptions::default()
     };
     init(home, &init_options, passphrase, now)

@@ -58,6 +58,9 @@ pub struct ServeOptions {
     pub max_body: usize,
     /// How long in-flight requests get to finish after a shutdown signal.
     pub drain: std::time::Duration,
+    /// The certificate store (`--database`); `None` for the home's choice (`database` in
+    /// its mutual.toml, else its SQLite file).
+    pub database: Option<mutual_ca::store::Database>,
 }
 
 impl ServeOptions {
@@ -73,6 +76,7 @@ impl ServeOptions {
             passphrase: None,
             max_body: Self::DEFAULT_MAX_BODY,
             drain: std::time::Duration::from_secs(10),
+            database: None,
         }
     }
 }

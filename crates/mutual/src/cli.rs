@@ -81,6 +81,29 @@ pub(crate) struct CaArgs {
     /// else a prompt
     #[arg(long, value_name = "FILE")]
     pub(crate) passphrase_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
+}
+
+/// `--database`, for every command that reads or writes the certificate store.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DatabaseArg {
+    /// The certificate store: postgres://USER@HOST:PORT/DB (several nodes share one), or a
+    /// SQLite file [default: `database` in the home's mutual.toml, else HOME/mutual.sqlite]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MUTUAL_DATABASE",
+        hide_env_values = true
+    )]
+    pub(crate) database: Option<mutual_ca::store::Database>,
+}
+
+impl DatabaseArg {
+    pub(crate) fn get(&self) -> Option<&mutual_ca::store::Database> {
+        self.database.as_ref()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +243,9 @@ pub(crate) struct AuditArgs {
     /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
     #[arg(long, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
 
     /// Only this action: issue, sign, revoke, enroll, renew, token
     #[arg(long, value_name = "ACTION")]
@@ -508,6 +534,9 @@ pub(crate) struct ListArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
+
     /// Only certificates that expire within this period: 30d, 12h, 2w
     #[arg(long, value_name = "PERIOD")]
     pub(crate) expiring: Option<String>,
@@ -548,6 +577,9 @@ pub(crate) struct ShowArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
+
     /// Serial (hex, colons optional) or SHA-256 fingerprint
     #[arg(value_name = "SERIAL|FINGERPRINT")]
     pub(crate) id: String,
@@ -569,6 +601,9 @@ pub(crate) struct RevokeArgs {
     /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
     #[arg(long, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
 
     /// Serial (hex, colons optional) or SHA-256 fingerprint, as `mutual list` shows
     #[arg(value_name = "SERIAL|FINGERPRINT")]
@@ -655,6 +690,9 @@ pub(crate) struct TokenCreateArgs {
     /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
     #[arg(long, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
 
     /// The profile the certificate is issued under: client, server, server-client (when
     /// enabled) or admin

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{ConnectOptions, Postgres, QueryBuilder};
 
 use super::location::PostgresUrl;
 use super::model::{CertificateRecord, NewCertificate};
@@ -65,15 +65,21 @@ impl PgStore {
                 database: location.clone(),
                 source,
             })?;
+        // One connection first, so a refused connection, a failed login or a missing
+        // database is reported as itself: the pool would only say it timed out.
+        let open_error = |source| StoreError::Open {
+            database: location.clone(),
+            source,
+        };
+        let first = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect())
+            .await
+            .map_err(|_| open_error(sqlx::Error::PoolTimedOut))?
+            .map_err(open_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                database: location.clone(),
-                source,
-            })?;
+            .connect_lazy_with(options);
+        drop(first);
         MIGRATOR
             .run(&pool)
             .await

@@ -41,7 +41,7 @@ pub(crate) fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     if args.limit == 0 || args.limit > 10_000 {
         return Err(BadInput(format!("--limit {}: expected 1 to 10000", args.limit)).into());
     }
-    let store = open_store(&home)?;
+    let store = open_store(&home, args.store.get())?;
     let runtime = crate::commands::runtime()?;
     let query = AuditQuery {
         action,

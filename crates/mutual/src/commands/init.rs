@@ -36,6 +36,7 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         intermediate_days: args.intermediate_days,
         permitted_dns: args.permitted_dns.clone(),
         unencrypted_intermediates: args.unencrypted_intermediate,
+        database: args.ca.store.database.clone(),
     };
     let passphrase = mutual_ca::passphrase::resolve(
         args.ca.passphrase_file.as_deref(),
@@ -68,6 +69,6 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         "  client CA   {}  (issues client certificates: clientAuth only; a gateway trusts this one)",
         report.client_ca.display()
     );
-    println!("  store       {}", report.store.display());
+    println!("  store       {}", report.store);
     Ok(ExitStatus::Success)
 }

@@ -7,7 +7,7 @@ use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::issuance::{IssueError, Request, SubjectAltName, issue, plan};
 use mutual_ca::key::KeyType;
 use mutual_ca::profile::ProfileKind;
-use mutual_ca::store::{AuditAction, AuditNote, Store};
+use mutual_ca::store::{AuditAction, AuditNote};
 use serde::Serialize;
 
 use crate::cli::{IssueClientArgs, IssueCommand, IssueCommon, IssueServerArgs, ReportFormat};
@@ -203,9 +203,7 @@ fn issue_one(
         .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
     let runtime = crate::commands::runtime()?;
     let issued = runtime.block_on(async {
-        let store = Store::open_sqlite(&home.store())
-            .await
-            .map_err(|e| BadInput(with_causes(&e)))?;
+        let store = crate::commands::open_database(&home, common.ca.store.get()).await?;
         let issued = issue(plan, &key, &ca, &store, now)
             .await
             .map_err(|e: IssueError| issue_error(&e))?;

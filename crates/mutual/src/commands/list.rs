@@ -1,14 +1,15 @@
 //! `mutual list` and `mutual show`: the inventory of what the CA has issued.
 
 use mutual_ca::home::Home;
-use mutual_ca::store::{Cursor, Lookup, Query, RecordView, StatusFilter, Store};
+use mutual_ca::store::{Cursor, Database, Lookup, Query, RecordView, StatusFilter, Store};
 use time::OffsetDateTime;
 
 use crate::cli::{ListArgs, ReportFormat, ShowArgs, ShowFormat, StatusArg};
 use crate::commands::with_causes;
 use crate::exit::{BadInput, ExitStatus};
 
-pub(crate) fn open_store(home: &Home) -> anyhow::Result<Store> {
+/// The home's certificate store, or the one `--database` names.
+pub(crate) fn open_store(home: &Home, database: Option<&Database>) -> anyhow::Result<Store> {
     if !home.is_initialised() {
         return Err(BadInput(format!(
             "no CA in `{}`: run `mutual init` first (or pass --home / set MUTUAL_HOME)",
@@ -17,16 +18,7 @@ pub(crate) fn open_store(home: &Home) -> anyhow::Result<Store> {
         .into());
     }
     let runtime = crate::commands::runtime()?;
-    runtime
-        .block_on(Store::open_sqlite(&home.store()))
-        .map_err(|e| {
-            BadInput(format!(
-                "certificate store `{}`: {}",
-                home.store().display(),
-                with_causes(&e)
-            ))
-            .into()
-        })
+    runtime.block_on(crate::commands::open_database(home, database))
 }
 
 /// `30d`, `12h`, `2w`, `90m`.
@@ -59,7 +51,7 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitStatus> {
                 .map_err(|e| BadInput(format!("--after `{c}`: {e}")))
         })
         .transpose()?;
-    let store = open_store(&home)?;
+    let store = open_store(&home, args.store.get())?;
     let runtime = crate::commands::runtime()?;
     let page = runtime
         .block_on(store.list(&query))
@@ -138,7 +130,7 @@ pub(crate) fn show(args: &ShowArgs) -> anyhow::Result<ExitStatus> {
         .id
         .parse()
         .map_err(|e| BadInput(format!("`{}`: {}", args.id, with_causes(&e))))?;
-    let store = open_store(&home)?;
+    let store = open_store(&home, args.store.get())?;
     let runtime = crate::commands::runtime()?;
     let record = runtime
         .block_on(store.find(&lookup))

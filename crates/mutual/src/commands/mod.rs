@@ -29,6 +29,18 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// Opens the certificate store of `home`: `explicit` (`--database`, $MUTUAL_DATABASE), else
+/// the one its mutual.toml names, else its SQLite file. Failing to open it is one line.
+pub(crate) async fn open_database(
+    home: &mutual_ca::home::Home,
+    explicit: Option<&mutual_ca::store::Database>,
+) -> anyhow::Result<mutual_ca::store::Store> {
+    let database = home.database(explicit).map_err(ca_error)?;
+    mutual_ca::store::Store::open(&database)
+        .await
+        .map_err(|e| BadInput(with_causes(&e)).into())
+}
+
 /// The passphrase of the issuing CA for `role` (file, $MUTUAL_PASSPHRASE, prompt), asked
 /// for only when its key is stored encrypted.
 pub(crate) fn issuing_ca_passphrase(

@@ -49,7 +49,7 @@ pub(crate) fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitStatus> {
             .map(|user| format!("local:{user}")),
     };
 
-    let store = open_store(&home)?;
+    let store = open_store(&home, args.store.get())?;
     let runtime = crate::commands::runtime()?;
     let record = match runtime.block_on(store.revoke(&lookup, &revocation)) {
         Ok(record) => record,
@@ -145,7 +145,7 @@ pub(crate) fn crl(args: &CrlArgs) -> anyhow::Result<ExitStatus> {
             .map_err(|e| BadInput(format!("--out-dir `{}`: {e}", dir.display())))?;
     }
     let lifetime = home.profiles().map_err(ca_error)?.crl_lifetime();
-    let store = open_store(&home)?;
+    let store = open_store(&home, args.ca.store.get())?;
     let runtime = crate::commands::runtime()?;
     // The root key is always encrypted; ask once for every CA that needs it.
     let mut passphrase = None;

@@ -23,6 +23,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
     options.names = args.names.clone();
     options.max_body = args.max_body;
     options.passphrase = passphrase(args)?;
+    options.database = args.ca.store.database.clone();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

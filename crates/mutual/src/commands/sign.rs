@@ -6,7 +6,7 @@ use mutual_ca::files::{FileKind, create_new_atomic};
 use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::issuance::{issue, plan, preview};
 use mutual_ca::profile::ProfileKind;
-use mutual_ca::store::{AuditAction, AuditNote, Store};
+use mutual_ca::store::{AuditAction, AuditNote};
 
 use crate::cli::SignArgs;
 use crate::commands::{ca_error, with_causes};
@@ -106,9 +106,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitStatus> {
     };
     let runtime = crate::commands::runtime()?;
     let issued = runtime.block_on(async {
-        let store = Store::open_sqlite(&home.store())
-            .await
-            .map_err(|e| BadInput(with_causes(&e)))?;
+        let store = crate::commands::open_database(&home, args.ca.store.get()).await?;
         let issued = issue(plan, &from_csr.public_key, &ca, &store, now)
             .await
             .map_err(|e| crate::commands::issue_error(&e))?;

@@ -37,7 +37,7 @@ fn create(args: &TokenCreateArgs) -> anyhow::Result<ExitStatus> {
             args.ttl
         ))
     })?;
-    let store = open_store(&home)?;
+    let store = open_store(&home, args.store.get())?;
     let profiles = home.profiles().map_err(ca_error)?;
     let grant = TokenGrant::new(&profiles, &args.profile, &args.subject, ttl).map_err(|e| {
         let flag = match e {
