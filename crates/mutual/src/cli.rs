@@ -135,6 +135,10 @@ pub(crate) enum Command {
     /// certificate (`POST /api/v1/enroll` on `mutual serve`)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The certificate store's schema: which migrations are applied, and applying the rest
+    /// (SQLite or PostgreSQL)
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Measure this machine: how many certificates per second the CA issues, and where
     /// the time goes
     #[command(subcommand)]
@@ -666,6 +670,34 @@ pub(crate) enum CrlIssuer {
 pub(crate) enum CrlFormat {
     Pem,
     Der,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Which schema migrations the store has and which this build would apply, without
+    /// changing anything; exit 1 when some are pending or the store is newer than this build
+    Status(DbArgs),
+    /// Apply the pending migrations (every command that opens the store does so too; this
+    /// does it alone, e.g. before starting several `mutual serve` nodes on a new database)
+    Migrate(DbArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  mutual db status
+  mutual db migrate --database postgres://mutual@db.internal:5432/mutual
+  MUTUAL_DATABASE=postgres://mutual@db.internal/mutual mutual db status --format json")]
+pub(crate) struct DbArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]

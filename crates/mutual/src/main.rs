@@ -55,6 +55,7 @@ fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Revoke(args) => commands::revoke::revoke(&args),
         Command::Crl(args) => commands::revoke::crl(&args),
         Command::Token(command) => commands::token::run(&command),
+        Command::Db(command) => commands::db::run(&command),
         Command::Bench(command) => commands::bench::run(&command),
         Command::Sign(args) => commands::sign::run(&args),
         Command::Pkcs12(command) => commands::pkcs12::run(&command),

@@ -14,6 +14,7 @@ mod model;
 mod postgres;
 mod queries;
 mod rows;
+mod schema;
 mod sqlite;
 pub mod tokens;
 mod view;
@@ -30,6 +31,7 @@ pub use model::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
     RevokedSerial, Status, StatusFilter,
 };
+pub use schema::{Migration, SchemaStatus, status as schema_status};
 pub use view::{RecordView, parse_period};
 
 /// Counters of [`Store::record`]'s transactions.

@@ -20,7 +20,7 @@ use super::queries::shared_queries;
 use super::rows::{self, NewRow, database};
 use super::{Database, StoreError, WriteStats};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Connections per node: issuance holds one for a few round trips, OCSP and the dashboard
 /// read beside it. PostgreSQL's default `max_connections` (100) leaves room for several nodes.

@@ -16,7 +16,7 @@ use super::{Database, StoreError, WriteStats, rows};
 
 mod writer;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Long enough to sit out another process's issuance, short enough that a stuck writer is
 /// reported rather than waited on forever.

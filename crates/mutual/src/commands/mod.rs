@@ -2,6 +2,7 @@ pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod bench_http;
 pub(crate) mod config;
+pub(crate) mod db;
 pub(crate) mod enroll;
 pub(crate) mod gateway;
 pub(crate) mod init;

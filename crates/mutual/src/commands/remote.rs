@@ -128,6 +128,7 @@ fn verb(command: &Command) -> &'static str {
         Command::Enroll(_) => "enroll",
         Command::Config(_) => "config",
         Command::Token(_) => "token",
+        Command::Db(_) => "db",
         Command::Audit(_) => "audit",
         Command::Gateway(_) => "gateway",
         Command::Probe(_) => "probe",

@@ -18,6 +18,7 @@ mod lint;
 mod pkcs12;
 mod pkcs12_export;
 mod pki;
+mod postgres;
 mod probe;
 mod probe_audit;
 mod real_world;

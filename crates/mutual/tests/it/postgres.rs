@@ -1,0 +1,243 @@
+//! Several `mutual serve` nodes on one PostgreSQL database (the throwaway server
+//! scripts/with-postgres starts), and `mutual db`: the real binary, checked with curl,
+//! `openssl ocsp` and `psql`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mutual_test::{MutualServe, TestDatabase, openssl};
+use serde_json::{Value, json};
+
+use crate::{mutual, s};
+
+fn node(home: &Path, database: &TestDatabase) -> MutualServe {
+    MutualServe::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        home,
+        &["--database", database.url()],
+    )
+}
+
+/// Two nodes, one database, leaderless: certificates signed at once on both are each
+/// recorded once, with their audit rows; a revocation on one node is answered `revoked` by
+/// the other's OCSP responder within its cache bound.
+#[test]
+fn two_nodes_on_one_postgres_issue_concurrently_and_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create();
+    let home = dir.path().join("home");
+    let first = node(&home, &database);
+    // The second node reads the CA the first created (shared files, as each node needs
+    // the issuing keys) and the same database.
+    let second = node(&home, &database);
+
+    let key = dir.path().join("load.key");
+    let csr = dir.path().join("load.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=load-client",
+        "-keyout",
+        s(&key),
+        "-out",
+        s(&csr),
+    ]);
+    let request = json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" });
+
+    const CLIENTS: usize = 8;
+    const EACH: usize = 25;
+    let returned: Vec<(usize, Value)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let nodes = [&first, &second];
+                let request = &request;
+                scope.spawn(move || {
+                    (0..EACH)
+                        .map(|i| {
+                            let which = (client + i) % 2;
+                            let (status, body) = nodes[which].post_admin("/api/v1/sign", request);
+                            assert_eq!(status, 201, "node {which}: {body:#}");
+                            (which, body)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap())
+            .collect()
+    });
+    assert_eq!(returned.len(), CLIENTS * EACH);
+    let per_node = returned.iter().filter(|(which, _)| *which == 1).count();
+    assert_eq!(per_node, CLIENTS * EACH / 2, "both nodes took their share");
+
+    // Every certificate a client received is in the store once, audited once.
+    let mut serials: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, body) in &returned {
+        let serial = body["certificate"]["serial"]
+            .as_str()
+            .or_else(|| body["serial"].as_str())
+            .unwrap_or_else(|| panic!("no serial in {body:#}"))
+            .to_owned();
+        *serials.entry(serial).or_default() += 1;
+    }
+    assert_eq!(serials.len(), CLIENTS * EACH, "a serial was returned twice");
+    let stored = database.execute(
+        "SELECT serial FROM certificates WHERE subject = 'CN=load-client' ORDER BY serial",
+    );
+    let stored: Vec<&str> = stored.lines().collect();
+    let returned_serials: Vec<&str> = serials.keys().map(String::as_str).collect();
+    assert_eq!(stored, returned_serials);
+    let audited = database.execute(
+        "SELECT serial FROM audit WHERE action = 'sign' AND subject = 'CN=load-client' \
+         ORDER BY serial",
+    );
+    assert_eq!(audited.lines().collect::<Vec<_>>(), returned_serials);
+
+    // Revoked through the first node, answered by the second's OCSP responder.
+    let chain = dir.path().join("revoked.pem");
+    let serial = returned_serials[0];
+    let leaf_of = |serial: &str| {
+        returned
+            .iter()
+            .find(|(_, b)| {
+                b["certificate"]["serial"].as_str().or(b["serial"].as_str()) == Some(serial)
+            })
+            .map(|(_, b)| b["chain"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    std::fs::write(&chain, leaf_of(serial)).unwrap();
+    let client_ca = second.ca_pem("client-ca");
+    let asked = |service: &MutualServe| {
+        String::from_utf8_lossy(&service.openssl_ocsp(&client_ca, &chain, &[]).stdout).into_owned()
+    };
+    assert!(asked(&second).contains(": good"), "{}", asked(&second));
+    let (status, revoked) = first.post_admin(
+        "/api/v1/revoke",
+        &json!({ "certificate": serial, "reason": "keyCompromise" }),
+    );
+    assert_eq!(status, 200, "{revoked:#}");
+    let started = Instant::now();
+    loop {
+        let answer = asked(&second);
+        if answer.contains(": revoked") {
+            assert!(answer.contains("Reason: keyCompromise"), "{answer}");
+            break;
+        }
+        // The responder looks at the store's revocation count every second; five allow
+        // for a loaded machine.
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "node 2 still answers {answer} {:?} after node 1 revoked",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn db_status_and_migrate_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create();
+    let home = dir.path().to_str().unwrap();
+    let status = mutual()
+        .args(["db", "status", "--home", home, "--database", database.url()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(text.contains("pending   0001 certificates"), "{text}");
+
+    let migrate = mutual()
+        .args(["db", "migrate", "--home", home])
+        .env("MUTUAL_DATABASE", database.url())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&migrate.stdout);
+    assert!(migrate.status.success(), "{text}");
+    assert!(
+        text.contains("0005 tokens") && text.contains("up to date"),
+        "{text}"
+    );
+    assert_eq!(
+        database.execute("SELECT COUNT(*) FROM _sqlx_migrations WHERE success"),
+        "5\n"
+    );
+
+    let status = mutual()
+        .args(["db", "status", "--home", home, "--format", "json"])
+        .env("MUTUAL_DATABASE", database.url())
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let json: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["backend"], "postgres");
+    assert_eq!(json["applied"].as_array().unwrap().len(), 5);
+    assert_eq!(json["pending"].as_array().unwrap().len(), 0);
+
+    // A schema from a newer build: said, exit 1; and opening the store is refused.
+    database.execute(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99, 'from the future', true, '\\x00', 0)",
+    );
+    let status = mutual()
+        .args(["db", "status", "--home", home, "--database", database.url()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status.code(), Some(1), "{text}");
+    assert!(text.contains("unknown   0099"), "{text}");
+    let list = mutual()
+        .args(["list", "--home", home, "--database", database.url()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert_eq!(list.status.code(), Some(2), "{stderr}");
+}
+
+/// An unreachable server, a missing database, a bad URL: one line each, exit 2, no hang.
+#[test]
+fn an_unusable_database_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_str().unwrap();
+    let closed = format!(
+        "postgres://mutual:hunter2@127.0.0.1:{}/x",
+        mutual_test::free_port()
+    );
+    let server = std::env::var("MUTUAL_TEST_POSTGRES").unwrap_or_default();
+    let missing = format!(
+        "{}/no_such_database",
+        server.rsplit_once('/').map_or("", |(base, _)| base)
+    );
+    for (url, expected) in [
+        (closed.as_str(), "Connection refused"),
+        (missing.as_str(), "does not exist"),
+        ("mysql://root@db/x", "is not a database"),
+    ] {
+        let started = Instant::now();
+        let output = mutual()
+            .args(["db", "status", "--home", home, "--database", url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(expected), "{url}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "the password was shown: {stderr}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{url}: took {:?}",
+            started.elapsed()
+        );
+    }
+}
