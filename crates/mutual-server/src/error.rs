@@ -115,9 +115,29 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    /// A fault on our side. The cause is logged, not sent: it may name files.
-    pub(crate) fn internal(what: &str, cause: &dyn std::error::Error) -> Self {
+    /// A fault on our side. The cause is logged, not sent: it may name files. When the
+    /// certificate store cannot be reached (PostgreSQL down or restarting), 503
+    /// `store_unavailable`: the request failed closed, nothing was issued or changed, and
+    /// the same request can be sent again.
+    pub(crate) fn internal(what: &str, cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(what, cause = %with_causes(cause), "request failed");
+        let mut chain = Some(cause);
+        while let Some(error) = chain {
+            if error
+                .downcast_ref::<mutual_ca::store::StoreError>()
+                .is_some_and(mutual_ca::store::StoreError::is_unavailable)
+            {
+                return Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    format!(
+                        "{what} failed: the certificate store cannot be reached; nothing was \
+                         issued or changed, try again shortly"
+                    ),
+                );
+            }
+            chain = error.source();
+        }
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",

@@ -142,6 +142,25 @@ impl StoreError {
         }
     }
 
+    /// True when the database could not be reached or lost the connection (PostgreSQL
+    /// down, restarting, refusing connections; the pool timed out waiting for one): the
+    /// operation did nothing, and the same call may succeed once the database is back.
+    pub fn is_unavailable(&self) -> bool {
+        let source = match self {
+            Self::Open { source, .. } | Self::Database { source, .. } => source,
+            _ => return false,
+        };
+        match source {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+            // SQLSTATE class 08 (connection exception), 57P01-57P03 (the server shutting
+            // down or starting up).
+            sqlx::Error::Database(error) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        }
+    }
+
     /// The stable snake_case name of the problem, for `--format json` and the API.
     pub fn code(&self) -> &'static str {
         match self {
