@@ -221,7 +221,18 @@ impl Responder {
                     }
                 }
                 Ok(None) => Known::Unknown,
-                Err(_) => return status_only(OcspResponseStatus::TryLater),
+                // The store cannot be reached: a response signed before is still true
+                // until its nextUpdate (RFC 6960 §2.4 lets relying parties rely on it that
+                // long), so the cache keeps answering through an outage; past it, or for
+                // what was never asked, `tryLater`.
+                Err(_) => {
+                    let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
+                    return match (questions.as_slice(), &nonce) {
+                        ([_], None) => self.cached_until_next_update(&key, now),
+                        _ => None,
+                    }
+                    .unwrap_or_else(|| status_only(OcspResponseStatus::TryLater));
+                }
             };
             // Keyed by the CertID's hash algorithm too: the answer echoes the CertID as asked.
             let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
@@ -328,6 +339,13 @@ impl Responder {
         let cached = cache.get(key)?;
         (cached.known != Known::Unknown && now + REFRESH_MARGIN < cached.next_update)
             .then(|| cached.response.clone())
+    }
+
+    /// A cached answer for `key` whose nextUpdate has not passed, whatever it says.
+    fn cached_until_next_update(&self, key: &str, now: OffsetDateTime) -> Option<Vec<u8>> {
+        let cache = self.cache.lock().ok()?;
+        let cached = cache.get(key)?;
+        (now < cached.next_update).then(|| cached.response.clone())
     }
 
     fn cached(&self, serial: &str, known: Known, now: OffsetDateTime) -> Option<Vec<u8>> {

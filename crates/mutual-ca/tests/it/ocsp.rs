@@ -268,3 +268,58 @@ async fn fuzz_seeds_get_well_formed_answers() {
     }
     assert!(seen >= 3, "the seeds are missing");
 }
+
+/// The store going away (a PostgreSQL outage; here the store closed under the responder):
+/// answers signed before keep being served until their nextUpdate, byte for byte; a
+/// question never answered, a nonce, or a time past nextUpdate gets `tryLater`.
+#[tokio::test]
+async fn through_a_store_outage_cached_answers_last_until_next_update() {
+    use der_07::Decode;
+    use x509_ocsp::{OcspResponse, OcspResponseStatus};
+
+    let f = fixture().await;
+    let client_ca = f.home.issuing_certificate(IssuingRole::Client);
+    f.issue(ProfileKind::Client, "alice").await;
+    f.issue(ProfileKind::Client, "bob").await;
+    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "ocsp-responder").await;
+    let ca = f.home.issuing_ca(IssuingRole::Client, None).unwrap();
+    let responder = Responder::new(
+        &der_of(&std::fs::read_to_string(&client_ca).unwrap()),
+        &ca.key_id,
+        &der_of(&signer_pem),
+        signer_key,
+        Duration::hours(1),
+    )
+    .unwrap();
+    let alice = request(&f, &client_ca, &f.path("alice.pem"), false, "alice.der");
+    let bob = request(&f, &client_ca, &f.path("bob.pem"), false, "bob.der");
+    let alice_nonce = request(
+        &f,
+        &client_ca,
+        &f.path("alice.pem"),
+        true,
+        "alice-nonce.der",
+    );
+    let now = OffsetDateTime::now_utc();
+    let before = responder.respond(&alice, &f.store, now).await;
+    assert!(read(&f, &client_ca, &f.path("alice.pem"), &before).contains(": good"));
+
+    f.store.close().await;
+    let status = |answer: &[u8]| OcspResponse::from_der(answer).unwrap().response_status;
+    // Late in its life, past the refresh margin, but before nextUpdate: still served.
+    let during = responder
+        .respond(&alice, &f.store, now + Duration::minutes(55))
+        .await;
+    assert_eq!(
+        during, before,
+        "the signed answer was not served from the cache"
+    );
+    for (what, asked, at) in [
+        ("never asked", &bob, now),
+        ("with a nonce", &alice_nonce, now),
+        ("past nextUpdate", &alice, now + Duration::minutes(61)),
+    ] {
+        let answer = responder.respond(asked, &f.store, at).await;
+        assert_eq!(status(&answer), OcspResponseStatus::TryLater, "{what}");
+    }
+}
