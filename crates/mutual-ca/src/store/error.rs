@@ -111,6 +111,15 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "the certificate store already holds {certificates} certificates, {audit} audit entries \
+         and {tokens} enrollment tokens; a restore goes into an empty store only"
+    )]
+    NotEmpty {
+        certificates: i64,
+        audit: i64,
+        tokens: i64,
+    },
     #[error("the certificate store failed while {operation}")]
     Database {
         operation: &'static str,
@@ -183,6 +192,7 @@ impl StoreError {
             Self::AlreadyRevoked { .. } => "already_revoked",
             Self::CorruptRow { .. } => "store_corrupt_row",
             Self::CorruptSans { .. } => "store_corrupt_row",
+            Self::NotEmpty { .. } => "store_not_empty",
             Self::Database { .. } => "store_query_failed",
         }
     }

@@ -6,6 +6,7 @@
 //! N is the same schema on both), and run on open. Times are stored as Unix seconds, UTC.
 
 mod audit;
+mod backup;
 mod census;
 mod error;
 mod identifier;
@@ -24,6 +25,9 @@ use std::path::Path;
 use time::OffsetDateTime;
 
 pub use audit::{AuditAction, AuditEntry, AuditNote, AuditQuery, NewAuditEntry};
+pub use backup::{
+    AuditRow, CertificateRow, CrlNumberRow, RevocationRow, SanRow, Snapshot, TokenRow,
+};
 pub use census::Census;
 pub use error::StoreError;
 pub use location::{Database, DatabaseError, PostgresUrl};

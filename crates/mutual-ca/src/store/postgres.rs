@@ -55,6 +55,19 @@ impl PgStore {
          = decode(replace($1, ':', ''), 'hex')"
     );
 
+    /// READ COMMITTED would read each table as of its own statement.
+    pub(in crate::store) const SNAPSHOT: Option<&str> =
+        Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    /// `GENERATED ALWAYS` identity columns take an explicit id only when told.
+    pub(in crate::store) const OVERRIDING: &str = "OVERRIDING SYSTEM VALUE ";
+    /// The identity sequences continue after the largest restored id.
+    pub(in crate::store) const AFTER_IMPORT: &[&str] = &[
+        "SELECT setval(pg_get_serial_sequence('certificates', 'id'), \
+         GREATEST(COALESCE(MAX(id), 0), 1), MAX(id) IS NOT NULL) FROM certificates",
+        "SELECT setval(pg_get_serial_sequence('audit', 'id'), \
+         GREATEST(COALESCE(MAX(id), 0), 1), MAX(id) IS NOT NULL) FROM audit",
+    ];
+
     /// Connects to the database `url` names (which must exist) and brings its schema up to
     /// date. Nodes starting together migrate one after the other: sqlx's migrator holds a
     /// PostgreSQL advisory lock while it runs.

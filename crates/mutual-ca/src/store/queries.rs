@@ -24,10 +24,11 @@ macro_rules! shared_queries {
             token_columns,
         };
         use $crate::store::tokens::{EnrollmentToken, NewToken, TokenError, TokenRecord, judge};
+        use $crate::store::backup::{
+            AuditRow, CertificateRow, CrlNumberRow, RevocationRow, SanRow, Snapshot, TokenRow,
+        };
         use $crate::store::StoreError;
 
-        /// A row of the audit table.
-        type AuditRow = (i64, i64, String, String, Option<String>, Option<String>, String);
 
         impl $store {
         pub(in crate::store) async fn find(
@@ -168,7 +169,7 @@ macro_rules! shared_queries {
             // One statement: two CRLs made at once still get different numbers.
             let number: i64 = sqlx::query_scalar(
                 "INSERT INTO crl_numbers (issuer_key_id, last_number) VALUES ($1, 1) \
-                 ON CONFLICT (issuer_key_id) DO UPDATE SET last_number = last_number + 1 \
+                 ON CONFLICT (issuer_key_id) DO UPDATE SET last_number = crl_numbers.last_number + 1 \
                  RETURNING last_number",
             )
             .bind(&issuer_key_id)
@@ -307,7 +308,15 @@ macro_rules! shared_queries {
                 .await
                 .map_err(database("reading the audit trail"))?;
             rows.into_iter()
-                .map(|(id, at, actor, action, serial, subject, detail)| {
+                .map(|AuditRow {
+                        id,
+                        at,
+                        actor,
+                        action,
+                        serial,
+                        subject,
+                        detail,
+                    }| {
                     Ok(AuditEntry {
                         id,
                         at: OffsetDateTime::from_unix_timestamp(at).map_err(|_| {
@@ -479,6 +488,235 @@ macro_rules! shared_queries {
             .map_err(database("giving an enrollment token back"))?;
             Ok(())
         }
+
+            /// Every row, in one transaction (`Self::SNAPSHOT` makes it a snapshot where
+            /// the database needs telling).
+            pub(in crate::store) async fn export(&self) -> Result<Snapshot, StoreError> {
+                let mut tx = self
+                    .pool
+                    .begin()
+                    .await
+                    .map_err(database("starting a backup"))?;
+                if let Some(sql) = Self::SNAPSHOT {
+                    sqlx::query(sql)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("starting a backup"))?;
+                }
+                let certificates: Vec<CertificateRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM certificates ORDER BY id"
+                ))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database("reading the certificates for a backup"))?;
+                let sans: Vec<SanRow> = sqlx::query_as(
+                    "SELECT certificate_id, position, kind, value FROM certificate_sans \
+                     ORDER BY certificate_id, position",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database("reading the SANs for a backup"))?;
+                let revocations: Vec<RevocationRow> = sqlx::query_as(
+                    "SELECT certificate_id, revoked_by, invalidity_date FROM revocations \
+                     ORDER BY certificate_id",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database("reading the revocations for a backup"))?;
+                let crl_numbers: Vec<CrlNumberRow> = sqlx::query_as(
+                    "SELECT issuer_key_id, last_number FROM crl_numbers ORDER BY issuer_key_id",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database("reading the CRL numbers for a backup"))?;
+                let audit: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT id, at, actor, action, serial, subject, detail FROM audit ORDER BY id",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database("reading the audit trail for a backup"))?;
+                let tokens: Vec<TokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    token_columns!(),
+                    " FROM enrollment_tokens ORDER BY id"
+                ))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database("reading the enrollment tokens for a backup"))?;
+                tx.commit()
+                    .await
+                    .map_err(database("ending a backup"))?;
+                Ok(Snapshot {
+                    certificates,
+                    sans,
+                    revocations,
+                    crl_numbers,
+                    audit,
+                    tokens,
+                })
+            }
+
+            /// `snapshot` into an empty store, in one transaction, ids kept.
+            pub(in crate::store) async fn import(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+                // Rows per INSERT: 16 parameters for a certificate, far below either
+                // database's limit per statement.
+                const ROWS: usize = 1000;
+                let mut tx = self
+                    .pool
+                    .begin()
+                    .await
+                    .map_err(database("starting a restore"))?;
+                let (certificates, audit, tokens): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM certificates), (SELECT COUNT(*) FROM audit), \
+                     (SELECT COUNT(*) FROM enrollment_tokens)",
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(database("checking the store is empty before a restore"))?;
+                if certificates + audit + tokens > 0 {
+                    return Err(StoreError::NotEmpty {
+                        certificates,
+                        audit,
+                        tokens,
+                    });
+                }
+                for chunk in snapshot.certificates.chunks(ROWS) {
+                    let mut insert = QueryBuilder::<$db>::new(concat!(
+                        "INSERT INTO certificates (",
+                        columns!(),
+                        ") "
+                    ));
+                    insert.push(Self::OVERRIDING);
+                    insert.push_values(chunk, |mut values, row| {
+                        values
+                            .push_bind(row.id)
+                            .push_bind(row.serial.as_str())
+                            .push_bind(row.issuer_key_id.as_str())
+                            .push_bind(row.issuer.as_str())
+                            .push_bind(row.subject.as_str())
+                            .push_bind(row.sans.as_str())
+                            .push_bind(row.not_before)
+                            .push_bind(row.not_after)
+                            .push_bind(row.profile.as_str())
+                            .push_bind(row.requester.as_deref())
+                            .push_bind(row.fingerprint_sha256.as_str())
+                            .push_bind(row.pem.as_str())
+                            .push_bind(row.status.as_str())
+                            .push_bind(row.revoked_at)
+                            .push_bind(row.revocation_reason)
+                            .push_bind(row.created_at);
+                    });
+                    insert
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring certificates"))?;
+                }
+                for chunk in snapshot.sans.chunks(ROWS) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
+                    );
+                    insert.push_values(chunk, |mut values, row| {
+                        values
+                            .push_bind(row.certificate_id)
+                            .push_bind(row.position)
+                            .push_bind(row.kind.as_str())
+                            .push_bind(row.value.as_str());
+                    });
+                    insert
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring SANs"))?;
+                }
+                for chunk in snapshot.revocations.chunks(ROWS) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO revocations (certificate_id, revoked_by, invalidity_date) ",
+                    );
+                    insert.push_values(chunk, |mut values, row| {
+                        values
+                            .push_bind(row.certificate_id)
+                            .push_bind(row.revoked_by.as_deref())
+                            .push_bind(row.invalidity_date);
+                    });
+                    insert
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring revocations"))?;
+                }
+                for chunk in snapshot.crl_numbers.chunks(ROWS) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO crl_numbers (issuer_key_id, last_number) ",
+                    );
+                    insert.push_values(chunk, |mut values, row| {
+                        values
+                            .push_bind(row.issuer_key_id.as_str())
+                            .push_bind(row.last_number);
+                    });
+                    insert
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring CRL numbers"))?;
+                }
+                for chunk in snapshot.audit.chunks(ROWS) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO audit (id, at, actor, action, serial, subject, detail) ",
+                    );
+                    insert.push(Self::OVERRIDING);
+                    insert.push_values(chunk, |mut values, row| {
+                        values
+                            .push_bind(row.id)
+                            .push_bind(row.at)
+                            .push_bind(row.actor.as_str())
+                            .push_bind(row.action.as_str())
+                            .push_bind(row.serial.as_deref())
+                            .push_bind(row.subject.as_deref())
+                            .push_bind(row.detail.as_str());
+                    });
+                    insert
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring the audit trail"))?;
+                }
+                for chunk in snapshot.tokens.chunks(ROWS) {
+                    let mut insert = QueryBuilder::<$db>::new(concat!(
+                        "INSERT INTO enrollment_tokens (",
+                        token_columns!(),
+                        ") "
+                    ));
+                    insert.push_values(chunk, |mut values, row| {
+                        values
+                            .push_bind(row.id.as_str())
+                            .push_bind(row.profile.as_str())
+                            .push_bind(row.subject.as_str())
+                            .push_bind(row.created_at)
+                            .push_bind(row.expires_at)
+                            .push_bind(row.created_by.as_str())
+                            .push_bind(row.used_at)
+                            .push_bind(row.used_serial.as_deref())
+                            .push_bind(row.secret_sha256.as_str());
+                    });
+                    insert
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring enrollment tokens"))?;
+                }
+                for sql in Self::AFTER_IMPORT {
+                    sqlx::query(sql)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database("restoring the id sequences"))?;
+                }
+                tx.commit()
+                    .await
+                    .map_err(database("committing a restore"))
+            }
         }
         };
     };

@@ -46,6 +46,13 @@ impl SqliteStore {
          WHERE unhex(replace(fingerprint_sha256, ':', '')) = unhex(replace($1, ':', ''))"
     );
 
+    /// A deferred transaction in WAL mode reads one snapshot from its first read on.
+    pub(in crate::store) const SNAPSHOT: Option<&str> = None;
+    /// An explicit id is simply inserted.
+    pub(in crate::store) const OVERRIDING: &str = "";
+    /// `INTEGER PRIMARY KEY` ids continue from the largest on their own.
+    pub(in crate::store) const AFTER_IMPORT: &[&str] = &[];
+
     pub(super) async fn open(path: &Path) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)

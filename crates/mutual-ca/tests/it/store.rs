@@ -1152,6 +1152,106 @@ async fn a_certificate_and_its_audit_entry_commit_together_or_not_at_all() {
     store.close().await;
 }
 
+/// Two handles (two nodes) taking CRL numbers at once: each number once, none skipped.
+async fn crl_numbers_never_repeat_under_concurrency(temp: TempStore) {
+    let handles = [temp.open().await.unwrap(), temp.open().await.unwrap()];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let store = handles[i % 2].clone();
+        tasks.spawn(async move { store.next_crl_number(ISSUER_B).await.unwrap() });
+    }
+    let mut numbers = tasks.join_all().await;
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=100).collect::<Vec<u64>>());
+    assert_eq!(handles[0].next_crl_number(ISSUER_A).await.unwrap(), 1);
+}
+
+/// A store with a bit of everything: certificates with SANs, a revocation, CRL numbers,
+/// audit entries and a token.
+async fn populate(store: &Store) {
+    for i in 0..30 {
+        let mut new = certificate(&format!("BA{i:02X}"), ISSUER_A, "client", NOW + i * DAY);
+        if i % 3 == 0 {
+            new.audit = Some(note(AuditAction::Sign));
+        }
+        store.record(&new).await.unwrap();
+    }
+    store
+        .revoke(
+            &Lookup::Serial("BA07".into()),
+            &Revocation {
+                invalid_since: Some(at(NOW - DAY)),
+                ..revocation(now(), RevocationReason::KeyCompromise)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.next_crl_number(ISSUER_A).await.unwrap(), 1);
+    assert_eq!(store.next_crl_number(ISSUER_A).await.unwrap(), 2);
+    store
+        .create_token(&mutual_ca::store::tokens::NewToken {
+            id: "tok1".to_owned(),
+            secret_sha256: "ab".repeat(32),
+            profile: mutual_ca::profile::ProfileKind::Client,
+            subject: "device-1".to_owned(),
+            created_at: now(),
+            expires_at: now() + Duration::hours(1),
+            created_by: "local:test".to_owned(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Backup and restore across backends: every row arrives with its id, the copy exports
+/// the same snapshot, the counters continue (ids, CRL numbers), and a store in use is
+/// never restored into.
+async fn a_snapshot_moves_between_backends(from: TempStore, to: TempStore) {
+    let source = from.open().await.unwrap();
+    populate(&source).await;
+    let snapshot = source.export().await.unwrap();
+    assert_eq!(snapshot.certificates.len(), 30);
+    assert_eq!(snapshot.sans.len(), 60);
+    assert_eq!(snapshot.revocations.len(), 1);
+    assert_eq!(snapshot.audit.len(), 10);
+    assert_eq!(snapshot.tokens.len(), 1);
+
+    let target = to.open().await.unwrap();
+    target.import(&snapshot).await.unwrap();
+    assert_eq!(target.export().await.unwrap(), snapshot);
+    let revoked = target
+        .find(&Lookup::Serial("BA07".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.status, Status::Revoked);
+    let crl = target.revoked_serials(ISSUER_A, now()).await.unwrap();
+    assert_eq!(crl.len(), 1);
+    assert_eq!(crl[0].invalid_since, Some(at(NOW - DAY)));
+    assert_eq!(target.next_crl_number(ISSUER_A).await.unwrap(), 3);
+    let mut by_san = Query::new(now());
+    by_san.san = Some("host-ba0a.example".to_owned());
+    assert_eq!(list_serials(&target, &by_san).await, ["BA0A"]);
+    let next = target
+        .record(&certificate("BB", ISSUER_A, "server", NOW))
+        .await
+        .unwrap();
+    let largest = snapshot.certificates.iter().map(|c| c.id).max().unwrap();
+    assert!(next.id > largest, "{} after {largest}", next.id);
+
+    let err = target.import(&snapshot).await.unwrap_err();
+    assert_eq!(err.code(), "store_not_empty", "{err}");
+}
+
+#[tokio::test]
+async fn a_snapshot_moves_from_sqlite_to_postgres() {
+    a_snapshot_moves_between_backends(TempStore::sqlite(), TempStore::postgres()).await;
+}
+
+#[tokio::test]
+async fn a_snapshot_moves_from_postgres_to_sqlite() {
+    a_snapshot_moves_between_backends(TempStore::postgres(), TempStore::sqlite()).await;
+}
+
 /// One `#[tokio::test]` per backend for each test that takes a [`TempStore`].
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -1185,6 +1285,7 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    crl_numbers_never_repeat_under_concurrency,
     record_then_find_by_any_spelling,
     serial_is_unique_per_issuer_only,
     malformed_input_is_refused_before_anything_is_written,
