@@ -139,6 +139,12 @@ pub(crate) enum Command {
     /// (SQLite or PostgreSQL)
     #[command(subcommand)]
     Db(DbCommand),
+    /// Write the CA (its ca/ directory and mutual.toml, keys as stored) and every row of
+    /// the store to one file, from SQLite or PostgreSQL
+    Backup(BackupArgs),
+    /// Make a new home and an empty store (SQLite or PostgreSQL) from a `mutual backup`
+    /// file: how a CA moves from SQLite to PostgreSQL
+    Restore(RestoreArgs),
     /// Measure this machine: how many certificates per second the CA issues, and where
     /// the time goes
     #[command(subcommand)]
@@ -670,6 +676,50 @@ pub(crate) enum CrlIssuer {
 pub(crate) enum CrlFormat {
     Pem,
     Der,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The file is JSON Lines, written atomically with mode 0600: it holds the CA keys (encrypted
+ones stay encrypted). The rows are read in one transaction, so the snapshot is consistent
+while the service keeps issuing.
+
+Examples:
+  mutual backup --out mutual-$(date +%F).backup
+  mutual backup --database postgres://mutual@db.internal/mutual --out ca.backup")]
+pub(crate) struct BackupArgs {
+    /// The CA's home directory [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
+
+    /// Where to write the backup
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The home must not hold a CA yet and the store must be empty: a restore never merges. Without
+--database the rows go into the new home's SQLite file; with a PostgreSQL URL (without a
+password) the restored mutual.toml names it, so later commands find it.
+
+Examples:
+  mutual restore ca.backup --home /etc/mutual
+  mutual restore ca.backup --home /etc/mutual --database postgres://mutual@db.internal/mutual")]
+pub(crate) struct RestoreArgs {
+    /// A file written by `mutual backup`
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    /// The new home [default: $MUTUAL_HOME, else ./mutual-data]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) store: DatabaseArg,
 }
 
 #[derive(Debug, Subcommand)]

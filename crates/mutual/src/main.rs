@@ -56,6 +56,8 @@ fn run_local(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Crl(args) => commands::revoke::crl(&args),
         Command::Token(command) => commands::token::run(&command),
         Command::Db(command) => commands::db::run(&command),
+        Command::Backup(args) => commands::backup::backup(&args),
+        Command::Restore(args) => commands::backup::restore(&args),
         Command::Bench(command) => commands::bench::run(&command),
         Command::Sign(args) => commands::sign::run(&args),
         Command::Pkcs12(command) => commands::pkcs12::run(&command),

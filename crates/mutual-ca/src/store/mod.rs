@@ -35,7 +35,9 @@ pub use model::{
     CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
     RevokedSerial, Status, StatusFilter,
 };
-pub use schema::{Migration, SchemaStatus, status as schema_status};
+pub use schema::{
+    Migration, SchemaStatus, known_version as known_schema_version, status as schema_status,
+};
 pub use view::{RecordView, parse_period};
 
 /// Counters of [`Store::record`]'s transactions.

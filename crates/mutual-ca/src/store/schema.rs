@@ -45,6 +45,17 @@ impl SchemaStatus {
     }
 }
 
+/// The highest schema version this build knows (the same on both databases: their
+/// migrations are numbered alike, which `tests::both_backends_number_migrations_alike`
+/// holds them to).
+pub fn known_version() -> i64 {
+    super::sqlite::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Reads the migrations table of `database` (opening SQLite read-only) and compares it
 /// with this build's migrations for that backend.
 pub async fn status(database: &Database) -> Result<SchemaStatus, StoreError> {
@@ -145,4 +156,22 @@ async fn applied_postgres(
         return Ok(Vec::new());
     }
     sqlx::query_as(APPLIED).fetch_all(&mut *connection).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_number_migrations_alike() {
+        let list = |migrator: &sqlx::migrate::Migrator| {
+            migrator
+                .iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            list(&super::super::sqlite::MIGRATOR),
+            list(&super::super::postgres::MIGRATOR)
+        );
+        assert_eq!(super::known_version(), 5);
+    }
 }

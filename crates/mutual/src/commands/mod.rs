@@ -1,4 +1,5 @@
 pub(crate) mod audit;
+pub(crate) mod backup;
 pub(crate) mod bench;
 pub(crate) mod bench_http;
 pub(crate) mod config;

@@ -129,6 +129,8 @@ fn verb(command: &Command) -> &'static str {
         Command::Config(_) => "config",
         Command::Token(_) => "token",
         Command::Db(_) => "db",
+        Command::Backup(_) => "backup",
+        Command::Restore(_) => "restore",
         Command::Audit(_) => "audit",
         Command::Gateway(_) => "gateway",
         Command::Probe(_) => "probe",

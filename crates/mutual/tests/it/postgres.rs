@@ -241,3 +241,198 @@ fn an_unusable_database_is_one_clear_line() {
         );
     }
 }
+
+/// The path a CA takes when it outgrows one machine: `mutual backup` of a SQLite home,
+/// `mutual restore` into a new home on PostgreSQL; the inventory, the revocation, the CRL
+/// number and issuance carry on there, and the restored mutual.toml names the database.
+#[test]
+fn a_sqlite_ca_moves_to_postgres_by_backup_and_restore() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let pki = crate::pki::Pki::new();
+    let database = TestDatabase::create();
+    let home = pki.home();
+    let run = |args: &[&str]| {
+        let output = mutual().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "mutual {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let bob = pki.path("bob.pem");
+    let serial = openssl(&["x509", "-in", s(&bob), "-noout", "-serial"])
+        .trim()
+        .trim_start_matches("serial=")
+        .to_owned();
+    run(&[
+        "revoke",
+        &serial,
+        "--reason",
+        "keyCompromise",
+        "--home",
+        s(&home),
+    ]);
+    let first_crl = pki.path("first.crl.pem");
+    run(&[
+        "crl",
+        "--issuer",
+        "client",
+        "--home",
+        s(&home),
+        "--out",
+        s(&first_crl),
+    ]);
+    let listed = run(&["list", "--home", s(&home)]);
+
+    let backup = pki.path("ca.backup");
+    let said = run(&["backup", "--home", s(&home), "--out", s(&backup)]);
+    assert!(said.contains("certificates"), "{said}");
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let moved = pki.path("moved");
+    let said = run(&[
+        "restore",
+        s(&backup),
+        "--home",
+        s(&moved),
+        "--database",
+        database.url(),
+    ]);
+    assert!(said.contains("Restored the CA"), "{said}");
+    let config = std::fs::read_to_string(moved.join("mutual.toml")).unwrap();
+    assert!(
+        config.starts_with(&format!("database = \"{}\"", database.url())),
+        "{config}"
+    );
+    assert!(
+        !moved.join("mutual.sqlite").exists(),
+        "restored into SQLite"
+    );
+    for key in ["root.key.pem", "client-ca.key.pem", "server-ca.key.pem"] {
+        let mode = std::fs::metadata(moved.join("ca").join(key))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{key}");
+    }
+    // Read from PostgreSQL, found through the restored mutual.toml.
+    assert_eq!(run(&["list", "--home", s(&moved)]), listed);
+    assert_eq!(
+        database.execute(
+            "SELECT status FROM certificates WHERE serial = upper('{serial}')"
+                .replace("{serial}", &serial)
+                .as_str()
+        ),
+        "revoked\n"
+    );
+
+    // The CRL carries on: bob still listed, the number one more than before.
+    let next_crl = pki.path("next.crl.pem");
+    run(&[
+        "crl",
+        "--issuer",
+        "client",
+        "--home",
+        s(&moved),
+        "--out",
+        s(&next_crl),
+    ]);
+    let crl_number = |path: &Path| {
+        let text = openssl(&["crl", "-in", s(path), "-noout", "-crlnumber"]);
+        let hex = text.trim().trim_start_matches("crlNumber=0x").to_owned();
+        u64::from_str_radix(&hex, 16).unwrap_or_else(|_| panic!("{text}"))
+    };
+    assert_eq!(crl_number(&next_crl), crl_number(&first_crl) + 1);
+    let text = openssl(&["crl", "-in", s(&next_crl), "-noout", "-text"]);
+    assert!(
+        text.to_uppercase().contains(&serial.to_uppercase()),
+        "{text}"
+    );
+    // And issuance goes on from the restored keys into PostgreSQL.
+    run(&[
+        "issue",
+        "client",
+        "carol",
+        "--home",
+        s(&moved),
+        "--out-dir",
+        s(pki.dir.path()),
+    ]);
+    assert_eq!(
+        database.execute("SELECT COUNT(*) FROM certificates WHERE subject = 'CN=carol'"),
+        "1\n"
+    );
+
+    // A restore never overwrites a CA.
+    let again = mutual()
+        .args(["restore", s(&backup), "--home", s(&moved)])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a CA"));
+}
+
+/// Broken backups are refused whole, each with one line naming what is wrong, and leave
+/// nothing behind.
+#[test]
+fn a_broken_backup_is_refused_with_one_line() {
+    let pki = crate::pki::Pki::with_server();
+    let backup = pki.path("ca.backup");
+    mutual()
+        .args(["backup", "--home", s(&pki.home()), "--out", s(&backup)])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&backup).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "truncated",
+            lines[..lines.len() - 1].join("\n"),
+            "cut short",
+        ),
+        (
+            "a line lost",
+            [&lines[..2], &lines[3..]].concat().join("\n"),
+            "lines were lost or added",
+        ),
+        (
+            "garbage",
+            format!(
+                "{}\n{{\"certificate\": 1}}\n{}",
+                lines[0],
+                lines[1..].join("\n")
+            ),
+            "line 2: expected a line of a mutual backup",
+        ),
+        (
+            "not a backup",
+            "hello\n".to_owned(),
+            "line 1: expected a line of a mutual backup",
+        ),
+        (
+            "a path outside the home",
+            text.replace("\"path\":\"ca/root.pem\"", "\"path\":\"../evil.pem\""),
+            "expected a file under ca/ or mutual.toml, found `../evil.pem`",
+        ),
+        ("empty", String::new(), "found an empty file"),
+    ];
+    for (what, contents, expected) in cases {
+        let broken = pki.path("broken.backup");
+        std::fs::write(&broken, contents).unwrap();
+        let target = pki.path(&format!("restored-{}", what.replace(' ', "-")));
+        let output = mutual()
+            .args(["restore", s(&broken), "--home", s(&target)])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{what}: {stderr}");
+        assert!(!target.join("ca").exists(), "{what}: a CA was restored");
+    }
+}
