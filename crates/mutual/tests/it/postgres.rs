@@ -436,3 +436,201 @@ fn a_broken_backup_is_refused_with_one_line() {
         assert!(!target.join("ca").exists(), "{what}: a CA was restored");
     }
 }
+
+/// `POST /api/v1/sign` with curl, tolerating a service that died: the serial of the
+/// certificate received, or `None` when no certificate came back.
+fn try_sign(service: &MutualServe, body: &str) -> Option<String> {
+    let (cert, key) = service.admin();
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(service.root_pem())
+        .arg("--cert")
+        .arg(cert)
+        .arg("--key")
+        .arg(key)
+        .args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            body,
+        ])
+        .arg(service.https("/api/v1/sign"))
+        .output()
+        .ok()?;
+    let answer: Value = serde_json::from_slice(&output.stdout).ok()?;
+    let chain = answer["chain"].as_str()?;
+    let dir = tempfile::tempdir().ok()?;
+    let pem = dir.path().join("leaf.pem");
+    std::fs::write(&pem, chain).ok()?;
+    let serial = openssl(&["x509", "-in", s(&pem), "-noout", "-serial"]);
+    Some(serial.trim().trim_start_matches("serial=").to_uppercase())
+}
+
+/// `mutual OUTPUT-ARGS --format json` on `home`, parsed.
+fn json_of(args: &[&str]) -> Value {
+    let output = mutual()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "mutual {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// kill -9 in the middle of a concurrent issuance load, then a restart: every certificate a
+/// client received is in the store with its audit entry (certificate and audit row commit
+/// together, so neither exists alone), and the CRL still lists every revoked serial.
+fn a_service_killed_mid_load_loses_nothing(database: Option<&TestDatabase>) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let extra: Vec<&str> = database.map_or(Vec::new(), |db| vec!["--database", db.url()]);
+    let binary = assert_cmd::cargo::cargo_bin("mutual");
+    let service = MutualServe::start(&binary, &home, &extra);
+    let mut args: Vec<String> = vec!["--home".into(), s(&home).into()];
+    if let Some(db) = database {
+        args.extend(["--database".into(), db.url().into()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let key = dir.path().join("crash.key");
+    let csr = dir.path().join("crash.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=crash-client",
+        "-keyout",
+        s(&key),
+        "-out",
+        s(&csr),
+    ]);
+    let body =
+        json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" }).to_string();
+    // Three revoked before the load.
+    let mut revoked = Vec::new();
+    for _ in 0..3 {
+        let serial = try_sign(&service, &body).expect("signing before the load");
+        let (status, answer) = service.post_admin(
+            "/api/v1/revoke",
+            &json!({ "certificate": serial, "reason": "keyCompromise" }),
+        );
+        assert_eq!(status, 200, "{answer:#}");
+        revoked.push(serial);
+    }
+
+    let received = std::sync::Mutex::new(Vec::new());
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let killed = std::sync::atomic::AtomicBool::new(false);
+    let refused = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                // Bounded: at most 40 each, stopping at the first failure after the kill.
+                for _ in 0..40 {
+                    match try_sign(&service, &body) {
+                        Some(serial) => {
+                            received.lock().unwrap().push(serial);
+                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        None if killed.load(std::sync::atomic::Ordering::SeqCst) => {
+                            refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            break;
+                        }
+                        None => {}
+                    }
+                }
+            });
+        }
+        let started = Instant::now();
+        while count.load(std::sync::atomic::Ordering::SeqCst) < 30 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the load never got going"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        killed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let status = std::process::Command::new("kill")
+            .args(["-9", &service.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+    let received = received.into_inner().unwrap();
+    assert!(received.len() >= 30, "{}", received.len());
+    // The load was still running when the service died.
+    assert!(refused.into_inner() > 0, "no request met the dead service");
+    drop(service);
+
+    // Restarted on the same home and store.
+    let service = MutualServe::start(&binary, &home, &extra);
+    let listed = json_of(&[&["list", "--limit", "10000"], &args[..]].concat());
+    let stored: std::collections::BTreeSet<String> = listed["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["subject"] == "CN=crash-client")
+        .map(|c| c["serial"].as_str().unwrap().to_uppercase())
+        .collect();
+    for serial in received.iter().chain(&revoked) {
+        assert!(
+            stored.contains(serial),
+            "{serial} was handed out but is not in the store"
+        );
+    }
+    let audit = json_of(
+        &[
+            &["audit", "--action", "sign", "--limit", "10000"],
+            &args[..],
+        ]
+        .concat(),
+    );
+    let audited: std::collections::BTreeSet<String> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject"] == "CN=crash-client")
+        .map(|e| e["serial"].as_str().unwrap().to_uppercase())
+        .collect();
+    assert_eq!(
+        audited, stored,
+        "a certificate without its audit entry, or the reverse"
+    );
+
+    let crl = dir.path().join("client.crl.pem");
+    let crl_args = [&["crl", "--issuer", "client", "--out", s(&crl)], &args[..]].concat();
+    let output = mutual().args(&crl_args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = openssl(&["crl", "-in", s(&crl), "-noout", "-text"]).to_uppercase();
+    for serial in &revoked {
+        assert!(
+            text.contains(serial.as_str()),
+            "{serial} missing from the CRL:\n{text}"
+        );
+    }
+    // The restarted service issues again.
+    assert!(try_sign(&service, &body).is_some());
+}
+
+#[test]
+fn a_service_killed_mid_load_loses_nothing_on_sqlite() {
+    a_service_killed_mid_load_loses_nothing(None);
+}
+
+#[test]
+fn a_service_killed_mid_load_loses_nothing_on_postgres() {
+    a_service_killed_mid_load_loses_nothing(Some(&TestDatabase::create()));
+}
