@@ -28,7 +28,7 @@ use x509_ocsp::{
     Version,
 };
 
-use crate::store::{Lookup, RevocationReason, Status, Store};
+use crate::store::{Lookup, RevocationReason, Status, Store, StoreError};
 
 const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
@@ -78,12 +78,26 @@ pub struct Responder {
     algorithm: AlgorithmIdentifierOwned,
     lifetime: Duration,
     cache: Mutex<HashMap<String, Cached>>,
-    epoch: Mutex<Epoch>,
+    epoch: Mutex<EpochState>,
 }
+
+/// What the store's count of revocations says about the cache.
+enum Epoch {
+    /// As when the cache was last confirmed: cached answers stand.
+    Unchanged,
+    /// Revocations happened (the cache was dropped), or it could not be told.
+    Changed,
+    /// The store did not answer in time: an outage.
+    Unreachable,
+}
+
+/// How long an OCSP answer waits for the store before it is given from the cache or as
+/// `tryLater`: relying parties time out in seconds, and a store that slow is down.
+const STORE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The store's count of revocations when last looked, and when that was.
 #[derive(Debug, Clone, Copy)]
-struct Epoch {
+struct EpochState {
     revocations: Option<u64>,
     checked: Option<std::time::Instant>,
     /// Bumped each time the cache is dropped: an answer looked up before a drop must not
@@ -157,7 +171,7 @@ impl Responder {
             algorithm,
             lifetime,
             cache: Mutex::new(HashMap::new()),
-            epoch: Mutex::new(Epoch {
+            epoch: Mutex::new(EpochState {
                 revocations: None,
                 checked: None,
                 generation: 0,
@@ -193,12 +207,22 @@ impl Responder {
         // store query while no revocation has happened since it was cached.
         if let ([question], None) = (questions.as_slice(), &nonce)
             && self.speaks_for(&question.req_cert)
-            && self.epoch_unchanged(store).await
         {
             let serial = hex_upper(question.req_cert.serial_number.as_bytes());
             let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
-            if let Some(cached) = self.cached_any(&key, now) {
-                return cached;
+            match self.epoch(store).await {
+                Epoch::Unchanged => {
+                    if let Some(cached) = self.cached_any(&key, now) {
+                        return cached;
+                    }
+                }
+                Epoch::Changed => {}
+                // Not worth a lookup that would wait for the store too: see below.
+                Epoch::Unreachable => {
+                    return self
+                        .cached_until_next_update(&key, now)
+                        .unwrap_or_else(|| status_only(OcspResponseStatus::TryLater));
+                }
             }
         }
 
@@ -213,7 +237,13 @@ impl Responder {
                 issuer_key_id: self.ca_key_id.clone(),
                 serial: serial.clone(),
             };
-            let known = match store.find(&lookup).await {
+            let found = tokio::time::timeout(STORE_WAIT, store.find(&lookup))
+                .await
+                .unwrap_or(Err(StoreError::Database {
+                    operation: "looking a certificate up for OCSP",
+                    source: sqlx::Error::PoolTimedOut,
+                }));
+            let known = match found {
                 Ok(Some(record)) => {
                     match (record.status, record.revoked_at, record.revocation_reason) {
                         (Status::Revoked, Some(at), Some(reason)) => Known::Revoked { at, reason },
@@ -297,36 +327,43 @@ impl Responder {
         }
     }
 
-    /// True when the store's count of revocations is what it was when the cache was last
+    /// Whether the store's count of revocations is what it was when the cache was last
     /// confirmed (looking at most every [`EPOCH_CHECK`]); when it changed, the cache is
-    /// dropped and false returned.
-    async fn epoch_unchanged(&self, store: &Store) -> bool {
+    /// dropped. A store that does not answer within [`STORE_WAIT`] is `Unreachable`.
+    async fn epoch(&self, store: &Store) -> Epoch {
         let due = match self.epoch.lock() {
             Ok(epoch) => match epoch.checked {
-                Some(at) if at.elapsed() < EPOCH_CHECK => return epoch.revocations.is_some(),
+                Some(at) if at.elapsed() < EPOCH_CHECK => {
+                    return if epoch.revocations.is_some() {
+                        Epoch::Unchanged
+                    } else {
+                        Epoch::Changed
+                    };
+                }
                 _ => true,
             },
-            Err(_) => return false,
+            Err(_) => return Epoch::Changed,
         };
         if !due {
-            return false;
+            return Epoch::Changed;
         }
-        let Ok(count) = store.revocations_ever().await else {
-            return false;
+        let Ok(Ok(count)) = tokio::time::timeout(STORE_WAIT, store.revocations_ever()).await else {
+            return Epoch::Unreachable;
         };
         let Ok(mut epoch) = self.epoch.lock() else {
-            return false;
+            return Epoch::Changed;
         };
         let unchanged = epoch.revocations == Some(count);
         epoch.revocations = Some(count);
         epoch.checked = Some(std::time::Instant::now());
-        if !unchanged {
-            epoch.generation += 1;
-            if let Ok(mut cache) = self.cache.lock() {
-                cache.clear();
-            }
+        if unchanged {
+            return Epoch::Unchanged;
         }
-        unchanged
+        epoch.generation += 1;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+        Epoch::Changed
     }
 
     fn generation(&self) -> Option<u64> {

@@ -87,3 +87,138 @@ fn psql(url: &str, sql: &str) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// A PostgreSQL server of its own, for a test that stops and starts it (an outage): a new
+/// cluster in a temporary directory, owned by `postgres` when the tests run as root (the
+/// server refuses to run as root), on a free loopback port; stopped and deleted on drop.
+#[derive(Debug)]
+pub struct PostgresServer {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl PostgresServer {
+    /// initdb and start; panics with the server's log when either fails.
+    pub fn start() -> PostgresServer {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
+            .filter(|bin| bin.join("initdb").exists())
+            .max()
+            .unwrap_or_else(|| {
+                panic!(
+                    "PostgreSQL is not installed: apt-get install postgresql, or run scripts/test"
+                )
+            });
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let server = PostgresServer {
+            dir,
+            bin,
+            port: crate::free_port(),
+        };
+        if is_root() {
+            run(Command::new("chmod").arg("755").arg(server.dir.path()));
+            run(Command::new("install")
+                .args(["-d", "-o", "postgres", "-g", "postgres", "-m", "700"])
+                .arg(server.data()));
+        }
+        let initdb = server.as_owner(&server.bin.join("initdb"));
+        let mut initdb = initdb;
+        initdb.arg("-D").arg(server.data()).args([
+            "-U",
+            "mutual",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]);
+        run(&mut initdb);
+        server.resume();
+        server
+    }
+
+    /// `postgres://mutual@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://mutual@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server (fast shutdown: connections are cut, as in an outage).
+    pub fn stop(&self) {
+        let mut stop = self.as_owner(&self.bin.join("pg_ctl"));
+        stop.arg("-D")
+            .arg(self.data())
+            .args(["-m", "fast", "-w", "stop"]);
+        run(&mut stop);
+    }
+
+    /// Starts it (again), on the same port, and waits until it accepts connections.
+    pub fn resume(&self) {
+        let mut start = self.as_owner(&self.bin.join("pg_ctl"));
+        start
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.data().join("server.log"))
+            .args(["-w", "-t", "30", "-o"])
+            .arg(format!(
+                "-c listen_addresses=127.0.0.1 -p {} -k {}",
+                self.port,
+                self.data().display()
+            ))
+            .arg("start");
+        let output = start.output().expect("running pg_ctl");
+        assert!(
+            output.status.success(),
+            "pg_ctl start failed: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            std::fs::read_to_string(self.data().join("server.log")).unwrap_or_default()
+        );
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn as_owner(&self, program: &std::path::Path) -> Command {
+        if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let mut stop = self.as_owner(&self.bin.join("pg_ctl"));
+        stop.arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"]);
+        let _ = stop.output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+fn run(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed with {}:\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

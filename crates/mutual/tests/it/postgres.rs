@@ -634,3 +634,93 @@ fn a_service_killed_mid_load_loses_nothing_on_sqlite() {
 fn a_service_killed_mid_load_loses_nothing_on_postgres() {
     a_service_killed_mid_load_loses_nothing(Some(&TestDatabase::create()));
 }
+
+/// The database going away under a running service and coming back: signing fails closed
+/// with 503 `store_unavailable` (nothing issued), OCSP answers what it answered before from
+/// its cache and `tryLater` for the rest, and once PostgreSQL is back the same service
+/// signs again, no restart.
+#[test]
+fn a_database_outage_fails_closed_and_heals_without_a_restart() {
+    let postgres = mutual_test::PostgresServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let service = MutualServe::start(
+        &assert_cmd::cargo::cargo_bin("mutual"),
+        &dir.path().join("home"),
+        &["--database", &postgres.url()],
+    );
+    let key = dir.path().join("outage.key");
+    let csr = dir.path().join("outage.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=outage-client",
+        "-keyout",
+        s(&key),
+        "-out",
+        s(&csr),
+    ]);
+    let request = json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" });
+    let chain_of = |body: &Value, name: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body["chain"].as_str().unwrap()).unwrap();
+        path
+    };
+    let (status, body) = service.post_admin("/api/v1/sign", &request);
+    assert_eq!(status, 201, "{body:#}");
+    let asked_before = chain_of(&body, "asked.pem");
+    let (status, body) = service.post_admin("/api/v1/sign", &request);
+    assert_eq!(status, 201, "{body:#}");
+    let never_asked = chain_of(&body, "never.pem");
+    let client_ca = service.ca_pem("client-ca");
+    let ocsp = |leaf: &Path| {
+        let output = service.openssl_ocsp(&client_ca, leaf, &["-no_nonce"]);
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    assert!(
+        ocsp(&asked_before).contains(": good"),
+        "{}",
+        ocsp(&asked_before)
+    );
+
+    postgres.stop();
+    let (status, body) = service.post_admin("/api/v1/sign", &request);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("store_unavailable")),
+        "{body:#}"
+    );
+    let answer = ocsp(&asked_before);
+    assert!(
+        answer.contains(": good"),
+        "the cached answer was not served: {answer}"
+    );
+    let answer = ocsp(&never_asked);
+    assert!(answer.to_lowercase().contains("trylater"), "{answer}");
+
+    postgres.resume();
+    let started = Instant::now();
+    loop {
+        let (status, body) = service.post_admin("/api/v1/sign", &request);
+        if status == 201 {
+            break;
+        }
+        assert_eq!(status, 503, "{body:#}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "still {status} {:?} after PostgreSQL came back: {body:#}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(ocsp(&never_asked).contains(": good"));
+}
