@@ -159,7 +159,7 @@ fn ca_issuers_urls(certificate: &Certificate) -> Vec<&str> {
             _ => None,
         })
         .flatten()
-        .filter(|access| access.method == "1.3.6.1.5.5.7.48.2" || access.method == "caIssuers")
+        .filter(|access| access.method == "1.3.6.1.5.5.7.48.2" || access.method == "CA Issuers")
         .filter_map(|access| match &access.location {
             GeneralName::Uri(url) => Some(url.as_str()),
             _ => None,
