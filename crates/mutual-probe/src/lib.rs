@@ -20,6 +20,7 @@
     reason = "a ProbeError carries its evidence and is returned once per network round trip"
 )]
 
+mod aia;
 mod audit;
 mod client_auth;
 mod connect;
@@ -32,6 +33,9 @@ mod session;
 mod target;
 mod text;
 
+pub use aia::{
+    AIA_MAX_BYTES, AIA_MAX_URLS, Aia, AiaDecodeError, AiaFetch, AiaOutcome, decode_ca_issuers,
+};
 pub use audit::{
     AUDIT_SCHEMA, AuditReport, Case, CaseResult, Expected, Prepared, ServerAnswer, Verdict, audit,
     render_audit,

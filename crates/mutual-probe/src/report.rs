@@ -10,6 +10,7 @@ use rustls::AlertDescription;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::aia::Aia;
 use crate::error::ProbeError;
 use crate::exchange::{ClientCredential, Exchange, HttpOutcome, HttpResponse, exchange};
 use crate::presented::Options;
@@ -53,6 +54,9 @@ pub struct Report {
     pub server_chain: Vec<SentCertificate>,
     /// `mutual verify`'s verdict on that chain for purpose `server` and the SNI or host.
     pub server_verdict: Option<Verdict>,
+    /// When the chain stops at an issuer the server did not send: whether the caIssuers
+    /// URL (AIA) of the last certificate would let a browser complete it.
+    pub aia: Option<Aia>,
     /// What the server said about client certificates.
     pub client_auth: ClientAuth,
     /// The client certificate given with `--cert`, as the server would judge it.
@@ -183,7 +187,7 @@ fn judge(probe: &Probe<'_>, exchange: &Exchange) -> Report {
         .filter_map(|der| Certificate::from_der(der, probe.at).ok())
         .collect();
 
-    let server_verdict = server_verdict(probe, exchange, &chain, &mut findings);
+    let (server_verdict, aia) = server_verdict(probe, exchange, &chain, &mut findings);
     let client_auth = client_auth(exchange);
     let client = probe.credential.and_then(|credential| {
         client_certificate(credential, exchange, &client_auth, probe.at, &mut findings)
@@ -222,6 +226,7 @@ fn judge(probe: &Probe<'_>, exchange: &Exchange) -> Report {
         connection,
         server_chain,
         server_verdict,
+        aia,
         client_auth,
         client_certificate: client,
         handshake,
@@ -258,28 +263,43 @@ fn server_verdict(
     exchange: &Exchange,
     chain: &[Certificate],
     findings: &mut Findings,
-) -> Option<Verdict> {
-    let (leaf, rest) = chain.split_first()?;
+) -> (Option<Verdict>, Option<Aia>) {
+    let Some((leaf, rest)) = chain.split_first() else {
+        return (None, None);
+    };
     let mut policy = Policy::new(Purpose::Server, probe.at);
     let host = probe.options.sni.as_deref().unwrap_or(&probe.target.host);
     policy.host = host.parse::<Host>().ok();
-    let verdict = match Verifier::new(probe.anchors.clone(), policy.clone()) {
-        Ok(verifier) => verifier.verify(leaf, rest),
+    let verifier = match Verifier::new(probe.anchors.clone(), policy.clone()) {
+        Ok(verifier) => verifier,
         Err(error) => {
             findings.note(Diagnosis::new(
                 "trust_anchor_unusable",
                 Severity::Warning,
                 format!("{error}; the server chain was not verified"),
             ));
-            return None;
+            return (None, None);
         }
     };
+    let verdict = verifier.verify(leaf, rest);
     for error in &verdict.errors {
         findings.problem(error.clone());
     }
     for warning in &verdict.warnings {
         findings.note(warning.clone());
     }
+    let aia = crate::aia::follow(
+        &verifier,
+        leaf,
+        rest,
+        &verdict,
+        probe.options.timeout,
+        probe.at,
+    )
+    .map(|(aia, note)| {
+        findings.note(note);
+        aia
+    });
     for certificate in chain {
         let left = certificate.validity.not_after - probe.at;
         if certificate.validity.status == ValidityStatus::Valid
@@ -324,7 +344,7 @@ fn server_verdict(
             .with_evidence("decoded", chain.len().to_string()),
         );
     }
-    Some(verdict)
+    (Some(verdict), aia)
 }
 
 fn client_auth(exchange: &Exchange) -> ClientAuth {

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use mutual_x509::Diagnosis;
 
+use crate::aia::AiaOutcome;
 use crate::report::Report;
 
 /// The report as text, ending with the verdict line.
@@ -69,6 +70,20 @@ fn write_report(out: &mut String, report: &Report) -> std::fmt::Result {
             "  verify (purpose server{host}): {}",
             if verdict.valid { "valid" } else { "invalid" }
         )?;
+    }
+    if let Some(aia) = &report.aia {
+        if aia.ca_issuers_urls.is_empty() {
+            writeln!(out, "  AIA: the last certificate names no caIssuers URL")?;
+        }
+        for fetch in &aia.fetches {
+            let outcome = match fetch.outcome {
+                AiaOutcome::CompletesChain => {
+                    format!("completes the chain with {}", fetch.certificates.join("; "))
+                }
+                _ => fetch.detail.clone().unwrap_or_default(),
+            };
+            writeln!(out, "  AIA caIssuers {}: {outcome}", fetch.url)?;
+        }
     }
 
     writeln!(out, "\nClient authentication")?;

@@ -147,6 +147,9 @@ fn a_missing_intermediate_is_unknown_issuer() {
         "{report:#}"
     );
     assert_eq!(report["healthy"], false);
+    // The corpus's certificates carry no AIA: no client, browser or not, can complete it.
+    assert_eq!(codes(&report, "notes"), ["aia_missing"], "{report:#}");
+    assert_eq!(report["aia"]["ca_issuers_urls"], serde_json::json!([]));
 }
 
 #[test]
@@ -745,4 +748,139 @@ fn a_client_certificate_from_pkcs12() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--p12"), "{stderr}");
+}
+
+/// `s_server` serving only the leaf of a server certificate for localhost issued by `home`.
+fn leaf_only_server(dir: &std::path::Path, home: &std::path::Path) -> SServer {
+    mutual()
+        .args(["issue", "server", "localhost", "--home", s(home)])
+        .args(["--out-dir", s(dir)])
+        .assert()
+        .success();
+    SServer::builder(dir.join("localhost.pem"), dir.join("localhost.key.pem")).start()
+}
+
+/// Probes `server` as localhost, trusting `home`'s root.
+fn probe_trusting(server: &SServer, home: &std::path::Path, format: &str) -> (i32, Value, String) {
+    let output = mutual()
+        .args([
+            "probe",
+            &target(server),
+            "--sni",
+            "localhost",
+            "--timeout",
+            "5s",
+        ])
+        .arg("--trusted")
+        .arg(home.join("ca/root.pem"))
+        .args(["--format", format])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_str(&stdout).unwrap_or(Value::String(stdout)),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn note<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no notes in {report:#}"))
+        .iter()
+        .find(|n| n["code"] == code)
+        .unwrap_or_else(|| panic!("no note {code} in {report:#}"))
+}
+
+/// A CA whose `mutual.toml` points AIA at a running `mutual serve`: the probe fetches the
+/// server CA from `/ca/server-ca.crt` and says a browser would complete the chain, while
+/// the missing intermediate stays a problem.
+#[test]
+fn a_missing_intermediate_that_aia_would_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = crate::start_serve(dir.path());
+    let config = std::fs::read_to_string(service.home().join("mutual.toml")).unwrap();
+    assert!(config.contains(&service.http("")), "{config}");
+
+    let server = leaf_only_server(dir.path(), service.home());
+    let (code, report, stderr) = probe_trusting(&server, service.home(), "json");
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    assert_eq!(codes(&report, "problems"), ["unknown_issuer"], "{report:#}");
+    let url = service.http("/ca/server-ca.crt");
+    // verify's own diagnosis names the URL (it matched "caIssuers", never "CA Issuers",
+    // the name mutual-x509 gives the access method, so it named none before).
+    let evidence = report["problems"][0]["evidence"].to_string();
+    assert!(evidence.contains(&url), "{evidence}");
+    assert_eq!(report["aia"]["ca_issuers_urls"][0], url, "{report:#}");
+    assert_eq!(report["aia"]["completes_chain"], true, "{report:#}");
+    assert_eq!(report["aia"]["fetches"][0]["outcome"], "completes_chain");
+    assert_eq!(
+        report["aia"]["fetches"][0]["certificates"][0], "CN=Mutual Server CA,O=Mutual",
+        "{report:#}"
+    );
+    let note = note(&report, "aia_completes_chain");
+    let message = note["message"].as_str().unwrap();
+    assert!(
+        message.contains("(Chrome, Edge, Safari) would fetch")
+            && message.contains(&url)
+            && message.contains("curl, openssl, Go, Java, Python and Firefox would fail"),
+        "{message}"
+    );
+    assert!(
+        note["fix"]
+            .as_str()
+            .unwrap()
+            .contains("send the intermediate"),
+        "{note:#}"
+    );
+    // The text report says it in the chain section and in the notes.
+    let (code, text, _) = probe_trusting(&server, service.home(), "text");
+    let text = text.as_str().unwrap_or_default();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(&format!(
+            "AIA caIssuers {url}: completes the chain with CN=Mutual Server CA,O=Mutual"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("[aia_completes_chain]"), "{text}");
+}
+
+/// The caIssuers URL names a port nothing listens on: the probe says the fetch failed, and
+/// that every client fails, quickly.
+#[test]
+fn a_missing_intermediate_whose_aia_url_is_unreachable() {
+    let pki = Pki {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    pki.init("home");
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    std::fs::write(
+        pki.home().join("mutual.toml"),
+        format!("[server]\nurl = \"http://127.0.0.1:{closed}\"\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let server = leaf_only_server(pki.dir.path(), &pki.home());
+    let (code, report, stderr) = probe_trusting(&server, &pki.home(), "json");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    assert_eq!(codes(&report, "problems"), ["unknown_issuer"], "{report:#}");
+    assert_eq!(report["aia"]["completes_chain"], false, "{report:#}");
+    let fetch = &report["aia"]["fetches"][0];
+    assert_eq!(
+        fetch["url"],
+        format!("http://127.0.0.1:{closed}/ca/server-ca.crt")
+    );
+    assert_eq!(fetch["outcome"], "unreachable", "{report:#}");
+    let message = note(&report, "aia_unhelpful")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("every client fails"), "{message}");
 }
