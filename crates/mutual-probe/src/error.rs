@@ -8,6 +8,7 @@ use std::time::Duration;
 use rustls::pki_types::InvalidDnsNameError;
 
 use crate::presented::ClientCertificateRequest;
+use crate::sniff::PeerGreeting;
 use crate::target::Target;
 
 /// Why a probe did not return the chain a server presents.
@@ -124,12 +125,14 @@ pub enum ProbeError {
     },
 
     /// The peer answered with something that is not TLS (a plain-HTTP port, SSH, ...).
-    #[error("`{target}` ({peer}) does not speak TLS: its answer to our ClientHello is not TLS")]
+    #[error("`{target}` ({peer}) {}", not_tls(answered))]
     NotTls {
         /// The target.
         target: Target,
         /// The address connected to.
         peer: SocketAddr,
+        /// What it sent instead, printable.
+        answered: PeerGreeting,
         /// rustls' complaint.
         #[source]
         source: rustls::Error,
@@ -266,6 +269,21 @@ fn others(attempted: &[SocketAddr], reported: SocketAddr) -> String {
         String::new()
     } else {
         format!(" (also tried {})", list(&others))
+    }
+}
+
+fn not_tls(answered: &PeerGreeting) -> String {
+    let guess = answered
+        .guess
+        .map(|guess| format!(" ({guess}?)"))
+        .unwrap_or_default();
+    if answered.text.is_empty() {
+        format!("does not speak TLS: its answer to our ClientHello is not TLS{guess}")
+    } else {
+        format!(
+            "answered `{}` — it does not speak TLS{guess}",
+            answered.text
+        )
     }
 }
 

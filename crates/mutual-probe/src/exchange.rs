@@ -17,6 +17,7 @@ use crate::presented::{
     ClientCertificateRequest, Options, cipher_suite_name, group_name, protocol_name, server_name,
 };
 use crate::session::{Session, Setup};
+use crate::sniff::describe_greeting;
 use crate::target::Target;
 
 /// A client certificate (with the chain to send after it) and its private key, checked to
@@ -252,6 +253,7 @@ fn rejection_or_failure(error: ProbeError, session: &Session<'_>) -> Result<Reje
                 Err(ProbeError::NotTls {
                     target,
                     peer,
+                    answered: describe_greeting(session.first_bytes()),
                     source,
                 })
             }

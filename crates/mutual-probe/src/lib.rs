@@ -30,6 +30,7 @@ mod exchange;
 mod presented;
 mod report;
 mod session;
+mod sniff;
 mod target;
 mod text;
 
@@ -49,5 +50,6 @@ pub use report::{
     ClientAuth, ClientCertificate, Connection, Handshake, Http, Probe, Report, SCHEMA,
     SentCertificate, probe,
 };
+pub use sniff::{PeerGreeting, describe_greeting};
 pub use target::Target;
 pub use text::render;

@@ -14,6 +14,7 @@ use rustls::{ClientConfig, ClientConnection, ProtocolVersion};
 use crate::client_auth::RecordClientCertificateRequest;
 use crate::danger::AcceptAnyServerCertificate;
 use crate::error::ProbeError;
+use crate::sniff::Recorded;
 use crate::target::Target;
 
 /// Added to the handshake's duration to bound the wait for a TLS 1.3 post-handshake
@@ -37,7 +38,7 @@ pub(crate) struct Session<'a> {
     peer: SocketAddr,
     timeout: Duration,
     started: Instant,
-    tcp: TcpStream,
+    tcp: Recorded,
     pub(crate) conn: ClientConnection,
     verifier: Arc<AcceptAnyServerCertificate>,
     pub(crate) client_auth: Arc<RecordClientCertificateRequest>,
@@ -74,7 +75,7 @@ impl<'a> Session<'a> {
             peer,
             timeout,
             started: Instant::now(),
-            tcp,
+            tcp: Recorded::new(tcp),
             conn,
             verifier,
             client_auth,
@@ -116,6 +117,11 @@ impl<'a> Session<'a> {
             Some(source) => Err(self.rejected(source)),
             None => Ok(()),
         }
+    }
+
+    /// The first bytes the peer sent, whatever they were (up to 256).
+    pub(crate) fn first_bytes(&self) -> &[u8] {
+        self.tcp.first_bytes()
     }
 
     /// The certificates the server sent, in its order (empty before its Certificate message).

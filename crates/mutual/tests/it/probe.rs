@@ -490,7 +490,47 @@ fn a_plain_http_port() {
             b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
     });
-    cannot_connect(&[&address, "--trusted", &root()], "does not speak TLS");
+    cannot_connect(
+        &[&address, "--trusted", &root()],
+        &format!(
+            "`{address}` ({address}) answered `HTTP/1.1 400 Bad Request` — it does not speak TLS (a plain-HTTP server?)"
+        ),
+    );
+    server.join().unwrap();
+}
+
+/// A server that greets first, as SSH and SMTP servers do, then waits.
+fn greeting_server(greeting: &'static [u8]) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let _ = stream.write_all(greeting);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut buffer = [0_u8; 1024];
+        let _ = stream.read(&mut buffer);
+    });
+    (address, server)
+}
+
+#[test]
+fn an_ssh_server_is_named_by_its_banner() {
+    let (address, server) = greeting_server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+    cannot_connect(
+        &[&address, "--trusted", &root()],
+        "answered `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3` — it does not speak TLS (an SSH server?)",
+    );
+    server.join().unwrap();
+}
+
+#[test]
+fn an_smtp_server_is_named_by_its_greeting() {
+    let (address, server) =
+        greeting_server(b"220 mail.example.test ESMTP Postfix (Debian/GNU)\r\n");
+    cannot_connect(
+        &[&address, "--trusted", &root(), "--http", "/"],
+        "answered `220 mail.example.test ESMTP Postfix (Debian/GNU)` — it does not speak TLS (an SMTP server?)",
+    );
     server.join().unwrap();
 }
 
