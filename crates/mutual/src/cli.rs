@@ -1450,11 +1450,12 @@ pub(crate) enum ProbeCommand {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-With --home, the test certificates are signed by the home's client CA and recorded in its
-store (subject OU mutual-probe-audit, valid for minutes); the `revoked` one is revoked and a
-fresh CRL written (default HOME/crl/client.crl.pem, or --crl-out) before it is presented, and
-all are revoked at the end with the CRL written again. The server must load that CRL: give
---reload with the command that makes it do so. With --issuer-cert/--issuer-key (no store),
+With --home, the test certificates are signed by the home's client CA (its server CA with
+--client-ca-name server) and recorded in its store (subject OU mutual-probe-audit, valid for
+minutes); the `revoked` one is revoked and a fresh CRL written (default
+HOME/crl/client-ca.crl.pem, or --crl-out) before it is presented, and all are revoked at the
+end with the CRL written again. The server must load that CRL: give --reload with the
+command that makes it do so. With --issuer-cert/--issuer-key (no store),
 `revoked` is tested only with --crl-out.
 
 A case passes when the server refuses it: a TLS alert, or HTTP 400/403/495/496 to GET --http.
@@ -1488,6 +1489,18 @@ pub(crate) struct ProbeAuditArgs {
     #[arg(long, value_name = "FILE", requires = "issuer_cert")]
     pub(crate) issuer_key: Option<PathBuf>,
 
+    /// Which issuing CA of the --home signs the test certificates: the one the server
+    /// trusts for clients (`client`, the default) or the server CA (`server`), for servers
+    /// set up to trust that one
+    #[arg(
+        long,
+        value_enum,
+        value_name = "NAME",
+        default_value_t = ClientCaName::Client,
+        conflicts_with = "issuer_cert"
+    )]
+    pub(crate) client_ca_name: ClientCaName,
+
     /// Write the CRL that lists the revoked test certificates here
     #[arg(long, value_name = "FILE")]
     pub(crate) crl_out: Option<PathBuf>,
@@ -1511,6 +1524,15 @@ pub(crate) struct ProbeAuditArgs {
 
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
+}
+
+/// An issuing CA of a home, by the name `probe audit --client-ca-name` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClientCaName {
+    /// The client CA (`ca/client-ca.pem`)
+    Client,
+    /// The server CA (`ca/server-ca.pem`)
+    Server,
 }
 
 /// `10s`, `500ms`, `1m`, or a number of seconds.

@@ -14,7 +14,16 @@ use crate::cli::{Cli, Command};
 use crate::exit::{BadInput, ExitStatus};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => match invalid_choice(&error) {
+            Some(line) => {
+                eprintln!("mutual: {line}");
+                return ExitStatus::BadInput.into();
+            }
+            None => error.exit(),
+        },
+    };
     let result = match commands::remote::mode(&cli.client, &cli.command) {
         Err(error) => Err(error.into()),
         Ok(commands::remote::Mode::Service(server)) => {
@@ -39,6 +48,29 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// A value outside an option's choices, as one line naming the option, the value and the
+/// choices (clap's own message takes four lines and a blank one).
+fn invalid_choice(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidValue {
+        return None;
+    }
+    let (Some(ContextValue::String(option)), Some(ContextValue::String(value))) = (
+        error.get(ContextKind::InvalidArg),
+        error.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let Some(ContextValue::Strings(valid)) = error.get(ContextKind::ValidValue) else {
+        return None;
+    };
+    let option = option.split_whitespace().next().unwrap_or(option);
+    Some(format!(
+        "{option} `{value}`: expected one of {}",
+        valid.join(", ")
+    ))
 }
 
 /// A command on local files (the local CA), or `renew` and `enroll`, which always ask a

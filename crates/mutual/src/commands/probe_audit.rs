@@ -18,7 +18,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
-use crate::cli::{ProbeAuditArgs, ReportFormat};
+use crate::cli::{ClientCaName, ProbeAuditArgs, ReportFormat};
 use crate::commands::{ca_error, with_causes};
 use crate::exit::{BadInput, ExitStatus};
 
@@ -42,7 +42,9 @@ pub(crate) fn run(args: &ProbeAuditArgs) -> anyhow::Result<ExitStatus> {
     let mut authority = Authority::open(args, &runtime)?;
     let minted = mint(&authority.signer, &authority.ca_der, now)?;
 
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = ca_eku_note(&authority.ca_der, &authority.subject)
+        .into_iter()
+        .collect();
     for certificate in &minted.signed_by_ca {
         runtime.block_on(authority.record(certificate))?;
     }
@@ -131,6 +133,26 @@ pub(crate) fn run(args: &ProbeAuditArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
+/// A note when the signing CA's own EKU leaves out clientAuth (a home's server CA allows
+/// serverAuth only): servers that apply EKU down the chain refuse everything it signs.
+fn ca_eku_note(ca_der: &[u8], subject: &str) -> Option<String> {
+    let ca = mutual_x509::Certificate::from_der(ca_der, OffsetDateTime::now_utc()).ok()?;
+    let purposes = ca.extensions.iter().find_map(|e| match &e.value {
+        mutual_x509::ExtensionValue::ExtendedKeyUsage { purposes } => Some(purposes),
+        _ => None,
+    })?;
+    let allows_clients = purposes
+        .iter()
+        .any(|eku| eku.oid == "1.3.6.1.5.5.7.3.2" || eku.oid == "2.5.29.37.0");
+    (!allows_clients).then(|| {
+        let names: Vec<&str> = purposes.iter().map(|eku| eku.name.as_str()).collect();
+        format!(
+            "The signing CA {subject} allows only {} (EKU): servers that apply EKU down the chain (OpenSSL and NGINX, rustls, mutual gateway) refuse every client certificate it signs, the good control included",
+            names.join(", ")
+        )
+    })
+}
+
 /// Runs `--reload` through the shell; its failure is the user's to fix.
 fn reload(command: Option<&str>) -> anyhow::Result<()> {
     let Some(command) = command else {
@@ -183,7 +205,10 @@ impl Authority {
             ))
             .into());
         }
-        let role = IssuingRole::Client;
+        let role = match args.client_ca_name {
+            ClientCaName::Client => IssuingRole::Client,
+            ClientCaName::Server => IssuingRole::Server,
+        };
         let passphrase = crate::commands::issuing_ca_passphrase(
             &home,
             role,
@@ -199,7 +224,7 @@ impl Authority {
             .map_err(|e| BadInput(format!("`{}`: {}", key_path.display(), with_causes(&e))))?;
         let ca_der = first_certificate(&issuing.certificate_pem, &home.issuing_certificate(role))?;
         let signer = Issuer::from_ca_cert_der(&ca_der.as_slice().into(), key)
-            .map_err(|e| anyhow::anyhow!("the client CA certificate: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("the {} certificate: {e}", role.file_stem()))?;
         let store = runtime
             .block_on(Store::open_sqlite(&home.store()))
             .map_err(|e| BadInput(with_causes(&e)))?;

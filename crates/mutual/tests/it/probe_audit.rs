@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mutual_test::{MutualGateway, Upstream};
+use mutual_test::{MutualGateway, SServer, Upstream};
 use serde_json::Value;
 
 use crate::pki::Pki;
@@ -273,6 +273,16 @@ fn bad_input_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere");
     refused(&["localhost:1", "--home", s(&missing)], "no CA in");
+    refused(
+        &[
+            "localhost:1",
+            "--home",
+            s(&missing),
+            "--client-ca-name",
+            "intermediate",
+        ],
+        "--client-ca-name `intermediate`: expected one of client, server",
+    );
 
     // An encrypted client CA and the wrong passphrase.
     std::fs::write(dir.path().join("pass.txt"), PASSPHRASE).unwrap();
@@ -333,4 +343,52 @@ fn a_ca_held_as_files_without_a_crl_leaves_revoked_untested() {
         report["notes"].to_string().contains("were not revoked"),
         "{report:#}"
     );
+}
+
+/// `openssl s_server` that trusts only the server CA for clients (`-partial_chain`, so the
+/// intermediate alone is an anchor; `-purpose any`, since the server CA's own EKU is
+/// serverAuth only): the control passes only when the audit signs with
+/// `--client-ca-name server`, and the report warns about that EKU.
+#[test]
+fn client_ca_name_chooses_the_issuing_ca() {
+    let pki = audit_pki();
+    let server_ca = pki.home().join("ca/server-ca.pem");
+    let server = SServer::builder(pki.path("localhost.pem"), pki.path("localhost.key.pem"))
+        .cert_chain(&server_ca)
+        .require_client_certificate(2, &server_ca)
+        .arg("-partial_chain")
+        .arg("-purpose")
+        .arg("any")
+        .start();
+    let audit = |name: Option<&str>| {
+        let mut command = mutual();
+        command
+            .args(["probe", "audit", &format!("localhost:{}", server.port())])
+            .args(["--home", s(&pki.home()), "--format", "json"])
+            .timeout(Duration::from_secs(120));
+        if let Some(name) = name {
+            command.args(["--client-ca-name", name]);
+        }
+        let output = command.output().unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let notes = report["notes"].to_string();
+        (
+            verdicts(&report),
+            notes,
+            format!("{report:#}\n{stderr}\n{}", server.output()),
+        )
+    };
+    let (with_server_ca, notes, context) = audit(Some("server"));
+    assert_eq!(with_server_ca["good_control"], "pass", "{context}");
+    assert_eq!(with_server_ca["unrelated_ca"], "pass", "{context}");
+    assert!(
+        notes.contains("The signing CA CN=Mutual Server CA,O=Mutual allows only serverAuth (EKU)"),
+        "{notes}"
+    );
+    let (with_client_ca, notes, context) = audit(None);
+    assert_eq!(with_client_ca["good_control"], "fail", "{context}");
+    assert!(!notes.contains("allows only"), "{notes}");
+    let (explicit, _, context) = audit(Some("client"));
+    assert_eq!(explicit["good_control"], "fail", "{context}");
 }
