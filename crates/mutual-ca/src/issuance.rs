@@ -13,6 +13,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::home::IssuingRole;
 use crate::key::KeyType;
 use crate::profile::{Profile, ProfileKind};
 use crate::store::{AuditNote, CertificateRecord, NewCertificate, Store, StoreError};
@@ -405,16 +406,7 @@ pub fn plan(
     params.extended_key_usages = profile.extended_key_usages();
     params.use_authority_key_identifier_extension = true;
     if let Some(base) = &profile.server_url {
-        // Where relying parties find revocation status and the issuer: the paths the CA
-        // service (`mutual serve`) answers on.
-        let stem = crate::home::IssuingRole::for_profile(kind).file_stem();
-        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
-            uris: vec![format!("{base}/crl/{stem}.crl")],
-        }];
-        params.custom_extensions.push(authority_info_access(&[
-            (OCSP_METHOD, format!("{base}/ocsp")),
-            (CA_ISSUERS_METHOD, format!("{base}/ca/{stem}.crt")),
-        ]));
+        revocation_pointers(&mut params, base, IssuingRole::for_profile(kind));
     }
     if kind == ProfileKind::OcspSigner {
         // id-pkix-ocsp-nocheck, NULL (RFC 6960 §4.2.2.2.1): relying parties need not ask
@@ -433,6 +425,23 @@ pub fn plan(
         sans: request.sans.iter().map(ToString::to_string).collect(),
         audit: None,
     })
+}
+
+/// Points relying parties at the CA service (`mutual serve`) under `base_url` for the
+/// certificate's revocation status and its issuer: a CRL Distribution Point
+/// (`BASE/crl/STEM.crl`) and an Authority Information Access extension with the OCSP
+/// responder (`BASE/ocsp`) and caIssuers (`BASE/ca/STEM.crt`), STEM being the issuing CA's
+/// (`client-ca`, `server-ca`). What every profile adds when `mutual.toml` sets
+/// `[server] url`, and what `mutual probe audit` gives its test certificates.
+pub fn revocation_pointers(params: &mut CertificateParams, base_url: &str, issuer: IssuingRole) {
+    let stem = issuer.file_stem();
+    params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+        uris: vec![format!("{base_url}/crl/{stem}.crl")],
+    }];
+    params.custom_extensions.push(authority_info_access(&[
+        (OCSP_METHOD, format!("{base_url}/ocsp")),
+        (CA_ISSUERS_METHOD, format!("{base_url}/ca/{stem}.crt")),
+    ]));
 }
 
 /// id-ad-ocsp and id-ad-caIssuers (RFC 5280 §4.2.2.1), DER content octets.

@@ -1455,7 +1455,9 @@ With --home, the test certificates are signed by the home's client CA (its serve
 minutes); the `revoked` one is revoked and a fresh CRL written (default
 HOME/crl/client-ca.crl.pem, or --crl-out) before it is presented, and all are revoked at the
 end with the CRL written again. The server must load that CRL: give --reload with the
-command that makes it do so. With --issuer-cert/--issuer-key (no store),
+command that makes it do so. When the home's mutual.toml sets [server] url, the test
+certificates name its CRL and OCSP responder as the CA's own certificates do, and the audit
+asks that responder (up to 10 s) until it answers `revoked` before presenting the case. With --issuer-cert/--issuer-key (no store),
 `revoked` is tested only with --crl-out.
 
 A case passes when the server refuses it: a TLS alert, or HTTP 400/403/495/496 to GET --http.

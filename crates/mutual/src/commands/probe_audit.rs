@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use mutual_ca::files::{FileKind, write_atomic};
 use mutual_ca::home::{Home, IssuingRole};
 use mutual_ca::issuance::IssuingCa;
+use mutual_ca::profile::ProfileKind;
 use mutual_ca::store::{Lookup, NewCertificate, Revocation, RevocationReason, Store};
 use mutual_probe::{Case, ClientCredential, Options, Prepared, Target};
 use rcgen::{
@@ -40,7 +41,12 @@ pub(crate) fn run(args: &ProbeAuditArgs) -> anyhow::Result<ExitStatus> {
     let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
     let runtime = crate::commands::runtime()?;
     let mut authority = Authority::open(args, &runtime)?;
-    let minted = mint(&authority.signer, &authority.ca_der, now)?;
+    let minted = mint(
+        &authority.signer,
+        &authority.ca_der,
+        authority.pointers.as_ref(),
+        now,
+    )?;
 
     let mut notes: Vec<String> = ca_eku_note(&authority.ca_der, &authority.subject)
         .into_iter()
@@ -65,6 +71,10 @@ pub(crate) fn run(args: &ProbeAuditArgs) -> anyhow::Result<ExitStatus> {
             path.display(),
         ));
         reload(args.reload.as_deref())?;
+        if let Some(note) = await_ocsp_revoked(&minted.revoked.der, &authority.ca_der, args.timeout)
+        {
+            notes.push(note);
+        }
     }
 
     let options = Options {
@@ -153,6 +163,84 @@ fn ca_eku_note(ca_der: &[u8], subject: &str) -> Option<String> {
     })
 }
 
+/// How long the audit waits for the OCSP responder to publish the revocation.
+const OCSP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Between two questions to the responder.
+const OCSP_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// When the revoked test certificate names an OCSP responder, asks it (as `mutual verify
+/// --ocsp` does: signed, fresh, with a nonce) until it answers revoked, for up to
+/// [`OCSP_WAIT`], so the case is presented only once a server asking OCSP can know. The
+/// note says what the responder answered.
+fn await_ocsp_revoked(
+    revoked_der: &[u8],
+    issuer_der: &[u8],
+    timeout: std::time::Duration,
+) -> Option<String> {
+    let now = OffsetDateTime::now_utc();
+    let leaf = mutual_x509::Certificate::from_der(revoked_der, now).ok()?;
+    let issuer = mutual_x509::Certificate::from_der(issuer_der, now).ok()?;
+    let url = ocsp_url(&leaf)?;
+    let deadline = std::time::Instant::now() + OCSP_WAIT;
+    let mut last;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let policy = mutual_verify::Policy::new(mutual_verify::Purpose::Client, now);
+        let verdict = match mutual_verify::Verifier::new(vec![issuer.clone()], policy) {
+            Ok(verifier) => verifier
+                .with_ocsp(mutual_verify::OcspOptions {
+                    timeout: timeout.min(OCSP_WAIT),
+                    now,
+                })
+                .verify(&leaf, &[]),
+            Err(error) => {
+                return Some(format!(
+                    "The OCSP responder {url} was not asked about the revoked test certificate: {error}"
+                ));
+            }
+        };
+        let revoked = |d: &&mutual_x509::Diagnosis| d.code == mutual_verify::Code::Revoked.as_str();
+        let unknown =
+            |d: &&mutual_x509::Diagnosis| d.code == mutual_verify::Code::RevocationUnknown.as_str();
+        if verdict.errors.iter().any(|d| revoked(&d)) {
+            return Some(format!(
+                "The OCSP responder {url} answered `revoked` for the revoked test certificate (serial {}) before it was presented",
+                leaf.serial
+            ));
+        }
+        last = match verdict.errors.iter().find(unknown) {
+            Some(diagnosis) => format!("no usable answer ({})", diagnosis.message),
+            None => "`good`".to_owned(),
+        };
+        if std::time::Instant::now() + OCSP_POLL > deadline {
+            break;
+        }
+        std::thread::sleep(OCSP_POLL);
+    }
+    Some(format!(
+        "The OCSP responder {url} still gave {last} for the revoked test certificate (serial {}) after {}s: a server that checks revocation by OCSP may wrongly accept the `revoked` case; check that the responder reads this CA's store",
+        leaf.serial,
+        OCSP_WAIT.as_secs()
+    ))
+}
+
+/// The first OCSP responder URL of a certificate's AIA.
+fn ocsp_url(certificate: &mutual_x509::Certificate) -> Option<String> {
+    certificate
+        .extensions
+        .iter()
+        .filter_map(|e| match &e.value {
+            mutual_x509::ExtensionValue::AuthorityInfoAccess { access } => Some(access),
+            _ => None,
+        })
+        .flatten()
+        .filter(|a| a.method == "1.3.6.1.5.5.7.48.1" || a.method == "OCSP")
+        .find_map(|a| match &a.location {
+            mutual_x509::GeneralName::Uri(url) => Some(url.clone()),
+            _ => None,
+        })
+}
+
 /// Runs `--reload` through the shell; its failure is the user's to fix.
 fn reload(command: Option<&str>) -> anyhow::Result<()> {
     let Some(command) = command else {
@@ -181,6 +269,10 @@ struct Authority {
     /// Where the CRL goes.
     crl_out: Option<PathBuf>,
     crl_lifetime: Duration,
+    /// With a home whose `mutual.toml` sets `[server] url`: that URL and the issuing CA, so
+    /// the test certificates point at the same CRL, OCSP responder and caIssuers as the
+    /// certificates the CA issues.
+    pointers: Option<(String, IssuingRole)>,
     /// Without a store: the serials revoked so far, for a CRL signed here.
     revoked: Vec<(String, OffsetDateTime, RevocationReason)>,
 }
@@ -228,7 +320,13 @@ impl Authority {
         let store = runtime
             .block_on(Store::open_sqlite(&home.store()))
             .map_err(|e| BadInput(with_causes(&e)))?;
-        let crl_lifetime = home.profiles().map_err(ca_error)?.crl_lifetime();
+        let profiles = home.profiles().map_err(ca_error)?;
+        let crl_lifetime = profiles.crl_lifetime();
+        let pointers = profiles
+            .get(ProfileKind::Client)
+            .server_url
+            .clone()
+            .map(|url| (url, role));
         Ok(Authority {
             signer,
             ca_der,
@@ -242,6 +340,7 @@ impl Authority {
                     .join(format!("{}.crl.pem", role.file_stem()))
             })),
             crl_lifetime,
+            pointers,
             revoked: Vec::new(),
         })
     }
@@ -293,6 +392,7 @@ impl Authority {
             issuing: None,
             crl_out: args.crl_out.clone(),
             crl_lifetime: Duration::hours(1),
+            pointers: None,
             revoked: Vec::new(),
         })
     }
@@ -457,6 +557,7 @@ struct MintedSet {
 fn mint(
     signer: &Issuer<'static, KeyPair>,
     ca_der: &[u8],
+    pointers: Option<&(String, IssuingRole)>,
     now: OffsetDateTime,
 ) -> anyhow::Result<MintedSet> {
     let fail = |what: &str, e: &dyn std::fmt::Display| anyhow::anyhow!("minting {what}: {e}");
@@ -518,6 +619,9 @@ fn mint(
                 )
             }
             _ => {
+                if let Some((url, role)) = pointers {
+                    mutual_ca::issuance::revocation_pointers(&mut params, url, *role);
+                }
                 let cert = params
                     .signed_by(&key, signer)
                     .map_err(|e| fail(case.code(), &e))?;

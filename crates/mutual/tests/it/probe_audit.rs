@@ -392,3 +392,88 @@ fn client_ca_name_chooses_the_issuing_ca() {
     let (explicit, _, context) = audit(Some("client"));
     assert_eq!(explicit["good_control"], "fail", "{context}");
 }
+
+/// `mutual serve` on the home (its OCSP responder reads the same store, and the home's
+/// `mutual.toml` makes the test certificates name it) in front of `mutual gateway` with OCSP
+/// checking and no CRL: the audit waits until the responder says `revoked`, and the gateway
+/// refuses that case; a gateway that checks no revocation accepts it.
+#[test]
+fn gateway_checking_ocsp_refuses_the_revoked_certificate_once_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = crate::start_serve(dir.path());
+    let home = service.home().to_path_buf();
+    mutual()
+        .args(["issue", "server", "localhost", "--home", s(&home)])
+        .args(["--out-dir", s(dir.path())])
+        .assert()
+        .success();
+    let upstream = Upstream::start();
+    let gateway = |ocsp: &str| {
+        MutualGateway::start(
+            &assert_cmd::cargo::cargo_bin("mutual"),
+            &[
+                "--cert",
+                s(&dir.path().join("localhost.chain.pem")),
+                "--key",
+                s(&dir.path().join("localhost.key.pem")),
+                "--client-ca",
+                s(&home.join("ca/root.pem")),
+                "--ocsp",
+                ocsp,
+                "--upstream",
+                &upstream.url(),
+            ],
+        )
+    };
+    let audit = |port: u16| {
+        let output = mutual()
+            .args(["probe", "audit", &format!("localhost:{port}")])
+            .args(["--home", s(&home), "--format", "json"])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let checking = gateway("hard");
+    let (code, report, stderr) = audit(checking.port());
+    assert_eq!(
+        verdicts(&report),
+        all_pass_except(&[]),
+        "{report:#}\n{stderr}\n{}",
+        checking.output()
+    );
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "The OCSP responder {} answered `revoked` for the revoked test certificate",
+            service.http("/ocsp")
+        )),
+        "{notes}"
+    );
+    let revoked = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["case"] == "revoked")
+        .unwrap();
+    assert_eq!(
+        revoked["server"]["evidence"], "alert certificate_revoked",
+        "{revoked:#}"
+    );
+
+    let blind = gateway("off");
+    let (code, report, stderr) = audit(blind.port());
+    assert_eq!(
+        verdicts(&report),
+        all_pass_except(&["revoked"]),
+        "{report:#}\n{stderr}\n{}",
+        blind.output()
+    );
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+}
