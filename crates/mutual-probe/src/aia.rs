@@ -50,7 +50,7 @@ pub enum AiaDecodeError {
 /// (`application/pkcs7-mime`, `.p7c`) in DER or PEM. Nothing else is accepted; validity is
 /// judged at `at`.
 ///
-/// This takes untrusted bytes from the network; it never panics (the `probe_parsers` fuzz
+/// This takes untrusted bytes from the network; it never panics (the `probe` fuzz
 /// target feeds it anything).
 ///
 /// # Errors

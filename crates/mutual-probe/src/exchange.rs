@@ -207,7 +207,7 @@ pub fn exchange(
     if let (None, Some(path)) = (&rejection, http_path) {
         let host = options.sni.as_deref().unwrap_or(&target.host);
         match session.http_get(host, path) {
-            Ok(bytes) => http = Some(parse_response(&bytes)),
+            Ok(bytes) => http = Some(parse_http_response(&bytes)),
             Err(ProbeError::TlsHandshakeFailed { source, .. }) => {
                 rejection = Some(from_rustls(source));
             }
@@ -294,9 +294,12 @@ fn negotiated(session: &Session<'_>) -> Negotiated {
     }
 }
 
-/// Parses an HTTP/1.x response head and keeps the body as it came (chunked bodies are not
-/// reassembled: the probe only looks into them for an error code).
-fn parse_response(bytes: &[u8]) -> HttpOutcome {
+/// Parses what a server answered to the probe's `GET` (`--http`, and each `probe audit`
+/// case): an HTTP/1.x response head, with the body kept as it came (chunked bodies are not
+/// reassembled: the probe only looks into them for an error code). Anything else is
+/// [`HttpOutcome::Failed`] saying why. Takes untrusted bytes; never panics (the `probe`
+/// fuzz target feeds it anything).
+pub fn parse_http_response(bytes: &[u8]) -> HttpOutcome {
     let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
         return HttpOutcome::Failed(format!(
             "the answer is not a complete HTTP response ({} bytes, no end of headers)",
@@ -371,7 +374,7 @@ mod tests {
     #[test]
     fn parses_a_status_line_headers_and_body() {
         let raw = b"HTTP/1.1 496 A client certificate is required\r\nContent-Type: application/json\r\n\r\n{\"error\":\"no_certificate\"}";
-        let HttpOutcome::Response(response) = parse_response(raw) else {
+        let HttpOutcome::Response(response) = parse_http_response(raw) else {
             panic!("a response");
         };
         assert_eq!(response.status, 496);
@@ -383,11 +386,11 @@ mod tests {
     #[test]
     fn rejects_what_is_not_http() {
         assert!(matches!(
-            parse_response(b"SSH-2.0-OpenSSH\r\n\r\n"),
+            parse_http_response(b"SSH-2.0-OpenSSH\r\n\r\n"),
             HttpOutcome::Failed(_)
         ));
         assert!(matches!(
-            parse_response(b"HTTP/1.1 200"),
+            parse_http_response(b"HTTP/1.1 200"),
             HttpOutcome::Failed(_)
         ));
     }

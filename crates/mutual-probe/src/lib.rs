@@ -44,6 +44,7 @@ pub use audit::{
 pub use error::{ProbeError, TargetProblem};
 pub use exchange::{
     ClientCredential, Exchange, HttpOutcome, HttpResponse, Negotiated, Rejection, exchange,
+    parse_http_response,
 };
 pub use presented::{ClientCertificateRequest, Options, PresentedChain, presented_chain};
 pub use report::{

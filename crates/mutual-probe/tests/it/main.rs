@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod fuzz_seeds;
 mod peers;
 mod s_server;
 
