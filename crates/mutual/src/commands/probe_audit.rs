@@ -317,9 +317,9 @@ impl Authority {
         let ca_der = first_certificate(&issuing.certificate_pem, &home.issuing_certificate(role))?;
         let signer = Issuer::from_ca_cert_der(&ca_der.as_slice().into(), key)
             .map_err(|e| anyhow::anyhow!("the {} certificate: {e}", role.file_stem()))?;
-        let store = runtime
-            .block_on(Store::open_sqlite(&home.store()))
-            .map_err(|e| BadInput(with_causes(&e)))?;
+        // The store every other command of this home uses: --database, $MUTUAL_DATABASE,
+        // `database =` in mutual.toml, else its SQLite file.
+        let store = runtime.block_on(crate::commands::open_database(&home, args.ca.store.get()))?;
         let profiles = home.profiles().map_err(ca_error)?;
         let crl_lifetime = profiles.crl_lifetime();
         let pointers = profiles

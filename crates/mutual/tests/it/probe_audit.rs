@@ -477,3 +477,35 @@ fn gateway_checking_ocsp_refuses_the_revoked_certificate_once_published() {
     );
     assert_eq!(code, 1, "{report:#}\n{stderr}");
 }
+
+/// `--database` (here another SQLite file) is where the test certificates are recorded and
+/// revoked, as for every command of the home; the home's own file is left alone.
+#[test]
+fn the_test_certificates_go_to_the_database_given() {
+    let pki = audit_pki();
+    let nginx = pki.nginx(true);
+    let other = pki.path("other.sqlite");
+    let output = mutual()
+        .args(["probe", "audit", &format!("localhost:{}", nginx.port())])
+        .args(["--home", s(&pki.home()), "--database", s(&other)])
+        .args(["--format", "json"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(other.exists(), "{stderr}");
+    let marked = |database: Option<&PathBuf>| {
+        let mut command = mutual();
+        command.args(["list", "--home", s(&pki.home()), "--format", "json"]);
+        command.args(["--profile", "mutual-probe-audit"]);
+        if let Some(database) = database {
+            command.args(["--database", s(database)]);
+        }
+        let output = command.output().unwrap();
+        String::from_utf8_lossy(&output.stdout)
+            .matches("OU=mutual-probe-audit")
+            .count()
+    };
+    assert_eq!(marked(Some(&other)), 8, "{stderr}");
+    assert_eq!(marked(None), 0, "{stderr}");
+}
