@@ -219,3 +219,78 @@ fn migrate_error(database: &Database, source: sqlx::migrate::MigrateError) -> St
         source => StoreError::Migrate { database, source },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+
+    /// As SQLite's `lookups_use_their_index`: each lookup can be served by the index meant
+    /// for it (sequential scans disabled, since on a table this small they would win).
+    #[tokio::test]
+    async fn lookups_use_their_index() {
+        let database = mutual_test::TestDatabase::create();
+        let Ok(Database::Postgres(url)) = database.url().parse::<Database>() else {
+            panic!("not a PostgreSQL URL: {}", database.url());
+        };
+        PgStore::open(&url).await.expect("store").close().await;
+        let mut connection = sqlx::PgConnection::connect(url.expose())
+            .await
+            .expect("connection");
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut connection)
+            .await
+            .expect("set");
+        let fingerprint = ["AB"; 32].join(":");
+        let cases = [
+            (
+                rows::FIND_BY_SERIAL,
+                "('0A')".to_owned(),
+                "certificates_serial_issuer",
+            ),
+            (
+                rows::FIND_BY_ISSUER_SERIAL,
+                "('AA', '0A')".to_owned(),
+                "certificates_serial_issuer",
+            ),
+            (
+                PgStore::FIND_BY_FINGERPRINT,
+                format!("('{fingerprint}')"),
+                "certificates_fingerprint",
+            ),
+            (
+                rows::REVOKED_SERIALS,
+                "('AA', 0)".to_owned(),
+                "certificates_revoked_issuer",
+            ),
+            (
+                rows::EXPIRING,
+                "(0, 100)".to_owned(),
+                "certificates_not_after",
+            ),
+            // Either partial index over revoked rows has not_after; the planner picks one.
+            (
+                rows::EXPIRING,
+                "(0, 100)".to_owned(),
+                "certificates_revoked_",
+            ),
+        ];
+        for (index, (sql, arguments, expected)) in cases.into_iter().enumerate() {
+            sqlx::query(&format!("PREPARE lookup{index} AS {sql}"))
+                .execute(&mut connection)
+                .await
+                .expect("prepare");
+            let plan: Vec<String> =
+                sqlx::query_scalar(&format!("EXPLAIN EXECUTE lookup{index}{arguments}"))
+                    .fetch_all(&mut connection)
+                    .await
+                    .expect("explain");
+            assert!(
+                plan.iter()
+                    .any(|line| line.contains(&format!("using {expected}"))),
+                "{sql}\nexpected {expected}, got {plan:#?}"
+            );
+        }
+    }
+}

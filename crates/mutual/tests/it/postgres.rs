@@ -52,7 +52,7 @@ fn two_nodes_on_one_postgres_issue_concurrently_and_agree() {
     let request = json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" });
 
     const CLIENTS: usize = 8;
-    const EACH: usize = 25;
+    const EACH: usize = 60;
     let returned: Vec<(usize, Value)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..CLIENTS)
             .map(|client| {
