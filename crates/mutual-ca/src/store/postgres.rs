@@ -12,13 +12,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Postgres, QueryBuilder};
+use sqlx::{ConnectOptions, Postgres};
 
 use super::location::PostgresUrl;
 use super::model::{CertificateRecord, NewCertificate};
 use super::queries::shared_queries;
-use super::rows::{self, NewRow, database};
+use super::rows::{self, NewRow};
 use super::{Database, StoreError, WriteStats};
+
+/// A certificate with its SANs ($13-$15, arrays of position, kind, value) and its audit
+/// entry ($16-$18: actor, action, detail; none when $16 is NULL), as one statement.
+const RECORD: &str = "WITH c AS ( \
+       INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, not_before, \
+         not_after, profile, requester, fingerprint_sha256, pem, created_at) \
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id \
+     ), s AS ( \
+       INSERT INTO certificate_sans (certificate_id, position, kind, value) \
+       SELECT c.id, v.position, v.kind, v.value \
+       FROM c, unnest($13::bigint[], $14::text[], $15::text[]) AS v(position, kind, value) \
+     ), a AS ( \
+       INSERT INTO audit (at, actor, action, serial, subject, detail) \
+       SELECT $12, $16, $17, $1, $4, $18 FROM c WHERE $16::text IS NOT NULL \
+     ) \
+     SELECT id FROM c";
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -124,70 +140,35 @@ impl PgStore {
                 source: sqlx::Error::PoolClosed,
             });
         }
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(database("starting to record a certificate"))?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, not_before, \
-             not_after, profile, requester, fingerprint_sha256, pem, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(&row.serial)
-        .bind(&row.issuer_key_id)
-        .bind(&row.new.issuer)
-        .bind(&row.new.subject)
-        .bind(&row.sans_json)
-        .bind(row.new.not_before.unix_timestamp())
-        .bind(row.new.not_after.unix_timestamp())
-        .bind(&row.new.profile)
-        .bind(row.new.requester.as_deref())
-        .bind(&row.fingerprint)
-        .bind(&row.new.pem)
-        .bind(row.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|source| row.refused(source))?;
-        if !row.indexed_sans.is_empty() {
-            let mut sans = QueryBuilder::<Postgres>::new(
-                "INSERT INTO certificate_sans (certificate_id, position, kind, value) ",
-            );
-            sans.push_values(
-                (0_i64..).zip(&row.indexed_sans),
-                |mut values, (position, san)| {
-                    values
-                        .push_bind(id)
-                        .push_bind(position)
-                        .push_bind(san.kind.as_str())
-                        .push_bind(san.value.as_str());
-                },
-            );
-            sans.build()
-                .execute(&mut *tx)
-                .await
-                .map_err(database("recording the SANs of a certificate"))?;
-        }
-        if let Some(note) = &row.new.audit {
-            sqlx::query(
-                "INSERT INTO audit (at, actor, action, serial, subject, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(row.created_at)
-            .bind(&note.actor)
-            .bind(note.action.as_str())
+        // One statement, so one round trip and its own transaction: the certificate, its
+        // SANs and its audit entry are committed together or not at all.
+        let (positions, (kinds, values)): (Vec<i64>, (Vec<&str>, Vec<&str>)) = (0_i64..)
+            .zip(&row.indexed_sans)
+            .map(|(position, san)| (position, (san.kind.as_str(), san.value.as_str())))
+            .unzip();
+        let audit = row.new.audit.as_ref();
+        let id: i64 = sqlx::query_scalar(RECORD)
             .bind(&row.serial)
+            .bind(&row.issuer_key_id)
+            .bind(&row.new.issuer)
             .bind(&row.new.subject)
-            .bind(&note.detail)
-            .execute(&mut *tx)
+            .bind(&row.sans_json)
+            .bind(row.new.not_before.unix_timestamp())
+            .bind(row.new.not_after.unix_timestamp())
+            .bind(&row.new.profile)
+            .bind(row.new.requester.as_deref())
+            .bind(&row.fingerprint)
+            .bind(&row.new.pem)
+            .bind(row.created_at)
+            .bind(&positions)
+            .bind(&kinds)
+            .bind(&values)
+            .bind(audit.map(|note| note.actor.as_str()))
+            .bind(audit.map(|note| note.action.as_str()))
+            .bind(audit.map(|note| note.detail.as_str()))
+            .fetch_one(&self.pool)
             .await
-            .map_err(database(
-                "writing the audit trail of a recorded certificate",
-            ))?;
-        }
-        tx.commit()
-            .await
-            .map_err(database("committing a recorded certificate"))?;
+            .map_err(|source| row.refused(source))?;
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
         drop(closed);
         row.into_record(id)
