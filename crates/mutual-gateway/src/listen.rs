@@ -1,15 +1,17 @@
 //! The listeners: accept, handshake (with the client's certificate judged), then HTTP/1.1
-//! or HTTP/2 by ALPN until the connection ends; on shutdown no new connections, and
-//! in-flight requests finish for up to the drain time.
+//! or HTTP/2 by ALPN until the connection ends or has been idle (no request in flight) for
+//! `idle_timeout`; on shutdown no new connections, and in-flight requests finish for up to
+//! the drain time. Both endings are graceful: HTTP/2 clients get a GOAWAY and their open
+//! streams finish, HTTP/1.1 connections close between requests.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::judge::{Judge, Judgement};
 use crate::load::Generation;
@@ -29,7 +31,9 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<bool>,
     drain: Duration,
 ) {
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a clone of `open`; once they have all ended, `closed`
+    // yields None: that is the end of the drain.
+    let (open, mut closed) = mpsc::channel::<()>(1);
     loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -46,18 +50,63 @@ pub(crate) async fn serve(
         let shared = shared.clone();
         let upstreams = upstreams.clone();
         let generation = shared.current();
-        let watcher = graceful.watcher();
+        let open = open.clone();
+        let stop = stop.clone();
         tokio::spawn(async move {
             let _ = tcp.set_nodelay(true);
-            connection(tcp, remote, index, generation, shared, upstreams, watcher).await;
+            connection(tcp, remote, index, generation, shared, upstreams, stop).await;
+            drop(open);
         });
     }
     drop(listener);
-    if tokio::time::timeout(drain, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    drop(open);
+    if tokio::time::timeout(drain, closed.recv()).await.is_err() {
         tracing::warn!("requests still running after the drain time were cut off");
+    }
+}
+
+/// When a connection last had no request in flight, and how many it has now.
+struct Activity {
+    started: Instant,
+    in_flight: AtomicUsize,
+    /// Milliseconds after `started` when the last request ended.
+    last_ended: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            started: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            last_ended: AtomicU64::new(0),
+        })
+    }
+
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    /// How long until the connection has been idle for `limit`: zero once it has, the
+    /// whole `limit` while a request is in flight (its end starts the count again).
+    fn until_idle(&self, limit: Duration) -> Duration {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return limit;
+        }
+        let ended = Duration::from_millis(self.last_ended.load(Ordering::Relaxed));
+        let idle = self.started.elapsed().saturating_sub(ended);
+        limit.saturating_sub(idle)
+    }
+}
+
+/// A request in flight; its drop marks the end.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let now = u64::try_from(self.0.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.0.last_ended.store(now, Ordering::Relaxed);
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -68,7 +117,7 @@ async fn connection(
     generation: Arc<Generation>,
     shared: Arc<Shared>,
     upstreams: Upstreams,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut stop: watch::Receiver<bool>,
 ) {
     let Some(runtime) = generation.listeners.get(index) else {
         return;
@@ -127,21 +176,54 @@ async fn connection(
         shared,
         upstreams,
     });
-    let service =
-        hyper::service::service_fn(move |request| crate::proxy::handle(conn.clone(), request));
+    let activity = Activity::new();
+    let tracker = activity.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let in_flight = tracker.begin();
+        let response = crate::proxy::handle(conn.clone(), request);
+        async move {
+            let response = response.await;
+            drop(in_flight);
+            response
+        }
+    });
+    let idle_timeout = limits.idle_timeout;
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.idle_timeout)
+        .header_read_timeout(idle_timeout)
         .keep_alive(true);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .keep_alive_interval(Some(limits.idle_timeout));
+        .keep_alive_interval(Some(idle_timeout));
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    if let Err(e) = watcher.watch(connection.into_owned()).await {
-        tracing::debug!(%remote, error = %e, "connection ended with an error");
+    let mut connection = std::pin::pin!(connection);
+    let mut closing = false;
+    loop {
+        let idle = tokio::time::sleep(activity.until_idle(idle_timeout));
+        tokio::select! {
+            ended = connection.as_mut() => {
+                if let Err(e) = ended {
+                    tracing::debug!(%remote, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = crate::state::stopped(&mut stop), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            // HTTP/1.1's header read timeout already ends an idle keep-alive connection;
+            // an HTTP/2 connection, pinged, would otherwise stay open as long as the client.
+            _ = idle, if !closing => {
+                if activity.until_idle(idle_timeout).is_zero() {
+                    tracing::debug!(%remote, "closing an idle connection");
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+        }
     }
 }
 

@@ -730,3 +730,82 @@ fn requests_on_one_client_connection_reuse_one_upstream_connection() {
         gateway.output()
     );
 }
+
+/// An HTTP/2 client that goes quiet is sent a GOAWAY and closed after `idle_timeout`, as an
+/// HTTP/1.1 one is; without it, a client answering the gateway's pings would hold the
+/// connection for ever. (A real client, `openssl s_client -alpn h2`, sends the HTTP/2
+/// preface and its SETTINGS, then nothing.)
+#[test]
+fn an_idle_http2_connection_gets_a_goaway_after_the_idle_timeout() {
+    let pki = Pki::new();
+    let upstream = Upstream::start();
+    let gateway = gateway_with_limits(&pki, &upstream, "idle_timeout = \"1s\"");
+    let (cert, key) = alice(&pki);
+    let mut client = Command::new("openssl")
+        .args(["s_client", "-quiet", "-alpn", "h2", "-connect"])
+        .arg(format!("127.0.0.1:{}", gateway.port()))
+        .arg("-CAfile")
+        .arg(pki.root())
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = client.stdin.take().unwrap();
+    // The client connection preface (RFC 9113 §3.4) and an empty SETTINGS frame.
+    stdin
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .unwrap();
+    stdin.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).unwrap();
+    stdin.flush().unwrap();
+    let mut stdout = client.stdout.take().unwrap();
+    let started = Instant::now();
+    // The reader parses frames (length: 3 bytes, type, flags, stream: 4, payload) and passes
+    // each PING's payload on, to be acknowledged as a live client does: a graceful HTTP/2
+    // shutdown is a GOAWAY, a PING, and the close once the PING is answered.
+    let (pings, pinged) = std::sync::mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut types = Vec::new();
+        let mut head = [0_u8; 9];
+        while stdout.read_exact(&mut head).is_ok() {
+            let length =
+                usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2]);
+            let mut payload = vec![0_u8; length];
+            if stdout.read_exact(&mut payload).is_err() {
+                break;
+            }
+            types.push(head[3]);
+            if head[3] == 6 && head[4] & 1 == 0 {
+                let _ = pings.send(payload);
+            }
+        }
+        types
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while client.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the idle HTTP/2 connection was still open after 15 s"
+        );
+        if let Ok(payload) = pinged.recv_timeout(Duration::from_millis(50)) {
+            let _ = stdin.write_all(&[0, 0, 8, 6, 1, 0, 0, 0, 0]);
+            let _ = stdin.write_all(&payload);
+            let _ = stdin.flush();
+        }
+    }
+    let closed_after = started.elapsed();
+    drop(stdin);
+    let types = reader.join().unwrap();
+    assert!(
+        closed_after >= Duration::from_millis(900),
+        "closed after {closed_after:?}, before the idle timeout"
+    );
+    assert!(
+        types.contains(&7),
+        "no GOAWAY among the frame types {types:?}"
+    );
+}
