@@ -77,6 +77,9 @@ pub struct Responder {
     signer_key_hash: Vec<u8>,
     algorithm: AlgorithmIdentifierOwned,
     lifetime: Duration,
+    /// How long a confirmed revocation count is trusted: the bound on how late this
+    /// responder learns of a revocation made elsewhere (another node, `mutual revoke`).
+    refresh: std::time::Duration,
     cache: Mutex<HashMap<String, Cached>>,
     epoch: Mutex<EpochState>,
 }
@@ -170,6 +173,7 @@ impl Responder {
             signer_key_hash,
             algorithm,
             lifetime,
+            refresh: EPOCH_CHECK,
             cache: Mutex::new(HashMap::new()),
             epoch: Mutex::new(EpochState {
                 revocations: None,
@@ -177,6 +181,13 @@ impl Responder {
                 generation: 0,
             }),
         })
+    }
+
+    /// Looks at the store's revocation count at most every `refresh` instead of
+    /// [`EPOCH_CHECK`] (`[ocsp] revocation_refresh_ms` in mutual.toml).
+    pub fn with_revocation_refresh(mut self, refresh: std::time::Duration) -> Self {
+        self.refresh = refresh;
+        self
     }
 
     /// The DER OCSPResponse to `request` at `now`: never an error, since a relying party
@@ -333,7 +344,7 @@ impl Responder {
     async fn epoch(&self, store: &Store) -> Epoch {
         let due = match self.epoch.lock() {
             Ok(epoch) => match epoch.checked {
-                Some(at) if at.elapsed() < EPOCH_CHECK => {
+                Some(at) if at.elapsed() < self.refresh => {
                     return if epoch.revocations.is_some() {
                         Epoch::Unchanged
                     } else {

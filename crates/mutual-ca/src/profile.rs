@@ -238,6 +238,9 @@ pub struct Profiles {
     crl_lifetime: time::Duration,
     /// `database = "..."`: where the certificate store lives when not the home's SQLite file.
     database: Option<crate::store::Database>,
+    /// `[ocsp] revocation_refresh_ms`: how late an OCSP responder may learn of a
+    /// revocation made by another process or node.
+    ocsp_refresh: std::time::Duration,
 }
 
 impl Default for Profiles {
@@ -249,6 +252,7 @@ impl Default for Profiles {
                 .collect(),
             crl_lifetime: crate::crl::DEFAULT_LIFETIME,
             database: None,
+            ocsp_refresh: crate::ocsp::EPOCH_CHECK,
         }
     }
 }
@@ -262,6 +266,14 @@ struct ConfigFile {
     profiles: BTreeMap<String, ProfileOverride>,
     server: Option<ServerSection>,
     crl: Option<CrlSection>,
+    ocsp: Option<OcspSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OcspSection {
+    /// How often, at most, a responder looks at the store's count of revocations.
+    revocation_refresh_ms: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -302,6 +314,17 @@ impl Profiles {
                         detail: format!("database: {e}"),
                     }
                 })?);
+        }
+        if let Some(ocsp) = &config.ocsp {
+            if !(10..=3_600_000).contains(&ocsp.revocation_refresh_ms) {
+                return Err(ProfileError::Invalid {
+                    detail: format!(
+                        "[ocsp] revocation_refresh_ms {}: expected 10 to 3600000 (an hour)",
+                        ocsp.revocation_refresh_ms
+                    ),
+                });
+            }
+            profiles.ocsp_refresh = std::time::Duration::from_millis(ocsp.revocation_refresh_ms);
         }
         if let Some(crl) = &config.crl {
             if crl.next_update_hours == 0 || crl.next_update_hours > 24 * 366 {
@@ -369,6 +392,12 @@ impl Profiles {
         Ok(profiles)
     }
 
+    /// How often, at most, an OCSP responder looks at the store's count of revocations
+    /// (`[ocsp] revocation_refresh_ms`, default [`crate::ocsp::EPOCH_CHECK`]).
+    pub fn ocsp_refresh(&self) -> std::time::Duration {
+        self.ocsp_refresh
+    }
+
     /// The certificate store `database = "..."` names, if the file sets one.
     pub fn database(&self) -> Option<&crate::store::Database> {
         self.database.as_ref()
@@ -405,6 +434,16 @@ impl ProfileError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_ocsp_revocation_refresh_is_configurable() {
+        assert_eq!(Profiles::default().ocsp_refresh(), crate::ocsp::EPOCH_CHECK);
+        let profiles = Profiles::from_toml("[ocsp]\nrevocation_refresh_ms = 250\n").unwrap();
+        assert_eq!(
+            profiles.ocsp_refresh(),
+            std::time::Duration::from_millis(250)
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -465,6 +504,8 @@ mod tests {
             ),
             ("not toml at all [", "invalid_config"),
             ("[server]\nurl = \"ftp://ca.example\"\n", "invalid_config"),
+            ("[ocsp]\nrevocation_refresh_ms = 0\n", "invalid_config"),
+            ("[ocsp]\nrefresh = 5\n", "invalid_config"),
             ("[server]\nport = 1\n", "invalid_config"),
         ] {
             let error = Profiles::from_toml(text).expect_err(text);

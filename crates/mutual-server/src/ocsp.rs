@@ -107,7 +107,8 @@ async fn build(
         .map_err(|e| ServeError::Setup {
             what: "the OCSP responder",
             detail: e.to_string(),
-        })?;
+        })?
+        .with_revocation_refresh(profiles.ocsp_refresh());
         responders.push(responder);
     }
     Ok((responders, renew_at))

@@ -323,3 +323,78 @@ async fn through_a_store_outage_cached_answers_last_until_next_update() {
         assert_eq!(status(&answer), OcspResponseStatus::TryLater, "{what}");
     }
 }
+
+/// `[ocsp] revocation_refresh_ms`: a revocation made behind the responder's back (another
+/// node, `mutual revoke`) shows once the refresh interval has passed, not before: a
+/// responder told to look every hour keeps its cached `good`, one told to look every time
+/// answers `revoked` at once.
+#[tokio::test]
+async fn the_revocation_refresh_interval_bounds_how_late_a_revocation_shows() {
+    let f = fixture().await;
+    let client_ca = f.home.issuing_certificate(IssuingRole::Client);
+    f.issue(ProfileKind::Client, "carol").await;
+    let ca = f.home.issuing_ca(IssuingRole::Client, None).unwrap();
+    let ca_der = der_of(&std::fs::read_to_string(&client_ca).unwrap());
+    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "signer-hourly").await;
+    let hourly = Responder::new(
+        &ca_der,
+        &ca.key_id,
+        &der_of(&signer_pem),
+        signer_key,
+        Duration::hours(1),
+    )
+    .unwrap()
+    .with_revocation_refresh(std::time::Duration::from_secs(3600));
+    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "signer-eager").await;
+    let eager = Responder::new(
+        &ca_der,
+        &ca.key_id,
+        &der_of(&signer_pem),
+        signer_key,
+        Duration::hours(1),
+    )
+    .unwrap()
+    .with_revocation_refresh(std::time::Duration::ZERO);
+    let leaf = f.path("carol.pem");
+    let asked = request(&f, &client_ca, &leaf, false, "carol.der");
+    let now = OffsetDateTime::now_utc();
+    for responder in [&hourly, &eager] {
+        let text = read(
+            &f,
+            &client_ca,
+            &leaf,
+            &responder.respond(&asked, &f.store, now).await,
+        );
+        assert!(text.contains(": good"), "{text}");
+    }
+    let serial = openssl(&["x509", "-in", s(&leaf), "-noout", "-serial"]);
+    f.store
+        .revoke(
+            &Lookup::Serial(serial.trim().trim_start_matches("serial=").to_owned()),
+            &Revocation {
+                at: now,
+                reason: RevocationReason::KeyCompromise,
+                invalid_since: None,
+                by: Some("another node".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+    let text = read(
+        &f,
+        &client_ca,
+        &leaf,
+        &hourly.respond(&asked, &f.store, now).await,
+    );
+    assert!(
+        text.contains(": good"),
+        "the hourly responder looked early: {text}"
+    );
+    let text = read(
+        &f,
+        &client_ca,
+        &leaf,
+        &eager.respond(&asked, &f.store, now).await,
+    );
+    assert!(text.contains(": revoked"), "{text}");
+}
