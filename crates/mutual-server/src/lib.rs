@@ -16,6 +16,7 @@ mod api;
 mod auth;
 pub mod bootstrap;
 mod crl_cache;
+mod dashboard;
 mod error;
 mod issuer;
 mod listen;

@@ -54,6 +54,7 @@ where
     let secure_app: Router = public
         .clone()
         .merge(crate::api::routes())
+        .merge(crate::dashboard::routes())
         .layer(limit)
         .with_state(state.clone());
     let plain_app: Router = public.layer(limit).with_state(state.clone());

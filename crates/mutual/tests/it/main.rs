@@ -8,6 +8,7 @@ mod bench;
 mod ca;
 mod config;
 mod corpus;
+mod dashboard;
 mod endpoint;
 mod formats;
 mod full_disk;

@@ -1,0 +1,394 @@
+//! The inventory, for administrators: the store's `list` (its filters and keyset
+//! pagination, in `not_after` order) as a table, and one certificate's page.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use mutual_ca::store::{
+    CertificateRecord, Cursor, Lookup, Query as StoreQuery, StatusFilter, StoreError,
+};
+use mutual_verify::{Policy, Purpose as VerifyPurpose, Verifier};
+use mutual_x509::{DecodeOptions, Object};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::decoder::{lint_report, problem, verdict_markup};
+use super::markup::query_value;
+use super::{Markup, Section, Viewer, page, refused, when};
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Rows per page: enough to scan, few enough to render at once.
+const PAGE_SIZE: u32 = 50;
+/// The profiles the filter offers.
+const PROFILES: [&str; 4] = ["server", "client", "server-client", "admin"];
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    profile: String,
+    #[serde(default)]
+    status: String,
+    /// Days.
+    #[serde(default)]
+    expiring: String,
+    #[serde(default)]
+    after: String,
+}
+
+pub(super) async fn list(
+    admin: Result<Admin, ApiError>,
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let viewer = Viewer::of(admin);
+    if !viewer.is_admin() {
+        return refused("Inventory", Section::Inventory, &viewer);
+    }
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    let now = OffsetDateTime::now_utc();
+    let mut body = Markup::new();
+    body.raw("<h1>Inventory</h1>");
+    filters(&mut body, &params);
+    let search = query(&params, now);
+    let named = match &search {
+        Ok(Search {
+            lookup: Some(lookup),
+            ..
+        }) => found(&state, lookup).await,
+        _ => None,
+    };
+    let status = match search {
+        Err(message) => {
+            body.append(problem(&message));
+            StatusCode::BAD_REQUEST
+        }
+        Ok(_) if named.is_some() => {
+            table(&mut body, &named.into_iter().collect::<Vec<_>>(), now);
+            StatusCode::OK
+        }
+        Ok(Search {
+            query: store_query, ..
+        }) => match state.store.list(&store_query).await {
+            Ok(page) => {
+                table(&mut body, &page.records, now);
+                if let Some(next) = page.next {
+                    let mut href = String::from("/inventory?after=");
+                    href.push_str(&query_value(&next.to_string()));
+                    for (name, value) in [
+                        ("q", &params.q),
+                        ("profile", &params.profile),
+                        ("status", &params.status),
+                        ("expiring", &params.expiring),
+                    ] {
+                        if !value.is_empty() {
+                            href.push('&');
+                            href.push_str(name);
+                            href.push('=');
+                            href.push_str(&query_value(value));
+                        }
+                    }
+                    body.raw("<p><a class=\"button\" rel=\"next\" href=\"")
+                        .text(href)
+                        .raw("\">Next page</a></p>");
+                }
+                StatusCode::OK
+            }
+            Err(e) => store_problem(&mut body, &e),
+        },
+    };
+    page(status, "Inventory", Section::Inventory, &viewer, body)
+}
+
+fn store_problem(body: &mut Markup, error: &StoreError) -> StatusCode {
+    let refusal = ApiError::internal("reading the inventory", error);
+    body.append(problem(&refusal.body.message));
+    refusal.status
+}
+
+struct Search {
+    /// The search term read as a serial or fingerprint, tried first.
+    lookup: Option<Lookup>,
+    /// The filters, the search term as a SAN.
+    query: StoreQuery,
+}
+
+/// The certificate a serial or fingerprint names, if the store has it (a store error is
+/// left for the list query that follows to report).
+async fn found(state: &AppState, lookup: &Lookup) -> Option<CertificateRecord> {
+    state.store.find(lookup).await.ok().flatten()
+}
+
+fn query(params: &ListParams, now: OffsetDateTime) -> Result<Search, String> {
+    let q = params.q.trim();
+    let mut store_query = StoreQuery::new(now);
+    store_query.limit = PAGE_SIZE;
+    let mut lookup = None;
+    if !q.is_empty() {
+        // Hex (with or without colons) may be a serial or a SHA-256 fingerprint.
+        if q.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+            lookup = q.parse::<Lookup>().ok();
+        }
+        store_query.san = Some(q.to_owned());
+    }
+    if !params.profile.is_empty() {
+        store_query.profile = Some(params.profile.clone());
+    }
+    if !params.status.is_empty() {
+        store_query.status = Some(params.status.parse::<StatusFilter>().map_err(|_| {
+            format!(
+                "Status `{}`: expected valid, revoked or expired.",
+                params.status
+            )
+        })?);
+    }
+    let expiring = params.expiring.trim();
+    if !expiring.is_empty() {
+        let days: i64 = expiring
+            .parse()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| {
+                format!(
+                    "Expiring within `{expiring}` days: expected a number of days from 1 to 3650."
+                )
+            })?;
+        store_query.expiring_within = Some(time::Duration::days(days));
+    }
+    if !params.after.is_empty() {
+        store_query.after = Some(params.after.parse::<Cursor>().map_err(|_| {
+            "The page position in the address is not one this inventory wrote; start again from the first page."
+                .to_owned()
+        })?);
+    }
+    Ok(Search {
+        lookup,
+        query: store_query,
+    })
+}
+
+fn filters(m: &mut Markup, params: &ListParams) {
+    m.raw("<form method=\"get\" action=\"/inventory\" role=\"search\" class=\"filters\">")
+        .raw("<div><label for=\"q\">Search</label><input type=\"search\" id=\"q\" name=\"q\" value=\"")
+        .text(&params.q)
+        .raw("\" placeholder=\"SAN, serial or SHA-256\"></div>")
+        .raw("<div><label for=\"profile\">Profile</label><select id=\"profile\" name=\"profile\">")
+        .raw("<option value=\"\">any</option>");
+    for profile in PROFILES {
+        m.raw("<option");
+        if params.profile == profile {
+            m.raw(" selected");
+        }
+        m.raw(">").raw(profile).raw("</option>");
+    }
+    m.raw("</select></div><div><label for=\"status\">Status</label><select id=\"status\" name=\"status\">")
+        .raw("<option value=\"\">any</option>");
+    for status in ["valid", "revoked", "expired"] {
+        m.raw("<option");
+        if params.status == status {
+            m.raw(" selected");
+        }
+        m.raw(">").raw(status).raw("</option>");
+    }
+    m.raw("</select></div><div><label for=\"expiring\">Expiring within (days)</label>")
+        .raw("<input type=\"number\" id=\"expiring\" name=\"expiring\" min=\"1\" max=\"3650\" value=\"")
+        .text(&params.expiring)
+        .raw("\"></div><div><button type=\"submit\">Search</button></div></form>")
+        .raw("<p>Sorted by expiry, soonest first.</p>");
+}
+
+fn table(m: &mut Markup, records: &[CertificateRecord], now: OffsetDateTime) {
+    if records.is_empty() {
+        m.raw("<p id=\"empty\">No certificate matches.</p>");
+        return;
+    }
+    m.raw("<div class=\"table-wrap\"><table id=\"certificates\"><thead><tr>")
+        .raw("<th scope=\"col\">Subject</th><th scope=\"col\">Names</th><th scope=\"col\">Profile</th>")
+        .raw("<th scope=\"col\">Status</th><th scope=\"col\">Not after</th><th scope=\"col\">Serial</th>")
+        .raw("</tr></thead><tbody>");
+    for record in records {
+        let status = record.status_at(now);
+        m.raw("<tr><td><a href=\"/inventory/")
+            .text(record.fingerprint_sha256.replace(':', ""))
+            .raw("\">")
+            .text(&record.subject)
+            .raw("</a></td><td class=\"mono\">")
+            .text(record.sans.join(", "))
+            .raw("</td><td>")
+            .text(&record.profile)
+            .raw("</td><td class=\"")
+            .raw(if status == StatusFilter::Valid {
+                "ok"
+            } else {
+                "bad"
+            })
+            .raw("\">")
+            .text(status.as_str())
+            .raw("</td><td>")
+            .text(when(record.not_after))
+            .raw("</td><td class=\"mono\">")
+            .text(&record.serial)
+            .raw("</td></tr>");
+    }
+    m.raw("</tbody></table></div>");
+}
+
+pub(super) async fn detail(
+    admin: Result<Admin, ApiError>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Response {
+    let viewer = Viewer::of(admin);
+    if !viewer.is_admin() {
+        return refused("Certificate", Section::Inventory, &viewer);
+    }
+    let not_found = |viewer: &Viewer, message: String| {
+        let mut body = Markup::new();
+        body.raw("<h1>Certificate</h1>").append(problem(&message));
+        page(
+            StatusCode::NOT_FOUND,
+            "Certificate",
+            Section::Inventory,
+            viewer,
+            body,
+        )
+    };
+    let Ok(lookup) = id.parse::<Lookup>() else {
+        return not_found(
+            &viewer,
+            format!("`{id}` is neither a serial in hex nor a SHA-256 fingerprint."),
+        );
+    };
+    let record = match state.store.find(&lookup).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(&viewer, format!("No certificate {id} in the inventory.")),
+        Err(e) => {
+            let mut body = Markup::new();
+            let status = store_problem(&mut body, &e);
+            return page(status, "Certificate", Section::Inventory, &viewer, body);
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut body = Markup::new();
+    body.raw("<h1 class=\"mono\">")
+        .text(&record.subject)
+        .raw("</h1>");
+    facts(&mut body, &record, now);
+    let decoded = mutual_x509::decode(
+        record.pem.as_bytes(),
+        &DecodeOptions {
+            now,
+            password: None,
+        },
+    );
+    match decoded {
+        Ok(objects) => decoded_sections(&mut body, &state, &record, &objects, now),
+        Err(e) => {
+            body.append(problem(&format!("The stored certificate {e}")));
+        }
+    }
+    page(
+        StatusCode::OK,
+        "Certificate",
+        Section::Inventory,
+        &viewer,
+        body,
+    )
+}
+
+fn facts(m: &mut Markup, record: &CertificateRecord, now: OffsetDateTime) {
+    m.raw("<dl>")
+        .raw("<dt>Revocation status (as OCSP answers)</dt><dd id=\"revocation\">");
+    match (record.status_at(now), record.revoked_at) {
+        (StatusFilter::Revoked, at) => {
+            m.raw("<span class=\"bad\">revoked</span>");
+            if let Some(at) = at {
+                m.raw(" at ").text(when(at));
+            }
+            if let Some(reason) = record.revocation_reason {
+                m.raw(", reason ").text(reason.rfc_name());
+            }
+        }
+        (StatusFilter::Expired, _) => {
+            m.raw("good (not revoked), but <span class=\"bad\">expired</span>");
+        }
+        (StatusFilter::Valid, _) => {
+            m.raw("<span class=\"ok\">good</span>");
+        }
+    }
+    m.raw("</dd><dt>Profile</dt><dd>")
+        .text(&record.profile)
+        .raw("</dd><dt>Names</dt><dd class=\"mono\">")
+        .text(record.sans.join(", "))
+        .raw("</dd><dt>Valid</dt><dd>")
+        .text(when(record.not_before))
+        .raw(" to ")
+        .text(when(record.not_after))
+        .raw("</dd><dt>Serial</dt><dd class=\"mono\">")
+        .text(&record.serial)
+        .raw("</dd><dt>SHA-256</dt><dd class=\"mono\">")
+        .text(&record.fingerprint_sha256)
+        .raw("</dd><dt>Issuer</dt><dd class=\"mono\">")
+        .text(&record.issuer)
+        .raw("</dd><dt>Requested by</dt><dd class=\"mono\">")
+        .text(record.requester.as_deref().unwrap_or("—"))
+        .raw("</dd><dt>Recorded</dt><dd>")
+        .text(when(record.created_at))
+        .raw("</dd></dl>");
+}
+
+fn decoded_sections(
+    m: &mut Markup,
+    state: &AppState,
+    record: &CertificateRecord,
+    objects: &[Object],
+    now: OffsetDateTime,
+) {
+    if let Some(Object::Certificate(certificate)) = objects.first() {
+        let purpose = if record.profile.starts_with("server") {
+            VerifyPurpose::Server
+        } else {
+            VerifyPurpose::Client
+        };
+        m.raw("<section aria-labelledby=\"chain\"><h2 id=\"chain\">Chain</h2>");
+        match Verifier::new(vec![state.root.clone()], Policy::new(purpose, now)) {
+            Ok(verifier) => {
+                let verdict = verifier
+                    .with_pool(state.intermediates.clone())
+                    .verify(certificate, &[]);
+                verdict_markup(m, &verdict);
+            }
+            Err(e) => {
+                m.raw("<p>").text(e).raw("</p>");
+            }
+        }
+        m.raw("</section>");
+    }
+    m.raw("<section aria-labelledby=\"lint\"><h2 id=\"lint\">Lint findings</h2>");
+    let options = mutual_lint::Options {
+        profile: None,
+        trust: mutual_lint::TrustMode::Private,
+        now,
+    };
+    match mutual_lint::lint_objects(objects, &options) {
+        Ok(reports) => {
+            for report in &reports {
+                lint_report(m, report);
+            }
+        }
+        Err(e) => {
+            m.raw("<p>Linting stopped: ").text(e).raw("</p>");
+        }
+    }
+    m.raw("</section><section aria-labelledby=\"decoding\"><h2 id=\"decoding\">Decoding</h2><pre>")
+        .text(mutual_x509::text::render_all(objects, false))
+        .raw("</pre><details><summary>PEM</summary><pre>")
+        .text(&record.pem)
+        .raw("</pre></details></section>");
+}
