@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mutual_ca::store::{
-    AuditAction, Cursor, Lookup, NewAuditEntry, Query as StoreQuery, Revocation, RevocationReason,
-    StatusFilter, StoreError, parse_period,
+    AuditAction, CertificateRecord, Cursor, Lookup, NewAuditEntry, Query as StoreQuery, Revocation,
+    RevocationReason, StatusFilter, StoreError, parse_period,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -143,16 +143,7 @@ pub(super) async fn revoke(
     let lookup = lookup(&request.certificate)?;
     let reason = match request.reason.as_deref() {
         None => RevocationReason::Unspecified,
-        Some(name) => RevocationReason::ALL
-            .into_iter()
-            .find(|r| r.rfc_name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let names: Vec<&str> = RevocationReason::ALL.iter().map(|r| r.rfc_name()).collect();
-                ApiError::bad_request(
-                    "bad_reason",
-                    format!("reason `{name}`: expected one of {}", names.join(", ")),
-                )
-            })?,
+        Some(name) => revocation_reason(name)?,
     };
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -164,39 +155,75 @@ pub(super) async fn revoke(
             format!("`at` {at} is in the future; a revocation takes effect when it is recorded"),
         ));
     }
-    let actor = admin.actor();
     let revocation = Revocation {
         at,
         reason,
         invalid_since: request.invalid_since,
-        by: Some(actor.clone()),
+        by: Some(admin.actor()),
     };
+    let record = revoke_certificate(
+        &state,
+        &admin,
+        &lookup,
+        &request.certificate,
+        &revocation,
+        now,
+    )
+    .await?;
+    Ok(Json(record.view(now)).into_response())
+}
+
+/// A reason by its RFC 5280 name (`keyCompromise`), in any case.
+pub(crate) fn revocation_reason(name: &str) -> Result<RevocationReason, ApiError> {
+    RevocationReason::ALL
+        .into_iter()
+        .find(|r| r.rfc_name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            let names: Vec<&str> = RevocationReason::ALL.iter().map(|r| r.rfc_name()).collect();
+            ApiError::bad_request(
+                "bad_reason",
+                format!("reason `{name}`: expected one of {}", names.join(", ")),
+            )
+        })
+}
+
+/// Revokes the certificate `lookup` names (`id` as the caller spelled it), then tells the
+/// OCSP responders and the connections' remembered certificates, counts it and audits it:
+/// what `POST /api/v1/revoke` and the dashboard's revoke button both do.
+pub(crate) async fn revoke_certificate(
+    state: &AppState,
+    admin: &Admin,
+    lookup: &Lookup,
+    id: &str,
+    revocation: &Revocation,
+    now: OffsetDateTime,
+) -> Result<CertificateRecord, ApiError> {
     let record = state
         .store
-        .revoke(&lookup, &revocation)
+        .revoke(lookup, revocation)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound { .. } => ApiError::not_found(format!(
-                "no certificate {} in the inventory",
-                request.certificate
-            )),
+            StoreError::NotFound { .. } => {
+                ApiError::not_found(format!("no certificate {id} in the inventory"))
+            }
             StoreError::AlreadyRevoked { .. } => ApiError::new(
                 StatusCode::CONFLICT,
                 "already_revoked",
                 crate::error::with_causes(&e),
             ),
-            other => lookup_error(other, &request.certificate),
+            other => lookup_error(other, id),
         })?;
     for responder in state.responders.current().iter() {
         responder.revoked();
     }
     state.revocations.revoked();
+    let reason = revocation.reason;
     crate::metrics::revoked(reason.rfc_name());
     crate::api::issue::audit(
-        &state,
+        state,
         NewAuditEntry {
             at: now,
-            actor,
+            actor: admin.actor(),
             action: AuditAction::Revoke,
             serial: Some(record.serial.clone()),
             subject: Some(record.subject.clone()),
@@ -204,7 +231,7 @@ pub(super) async fn revoke(
         },
     )
     .await;
-    Ok(Json(record.view(now)).into_response())
+    Ok(record)
 }
 
 fn lookup(id: &str) -> Result<Lookup, ApiError> {

@@ -4,7 +4,7 @@
 
 mod body;
 mod ca;
-mod certificates;
+pub(crate) mod certificates;
 mod enroll;
 pub(crate) mod issue;
 mod renew;

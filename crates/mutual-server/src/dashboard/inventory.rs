@@ -280,6 +280,11 @@ pub(super) async fn detail(
         .text(&record.subject)
         .raw("</h1>");
     facts(&mut body, &record, now);
+    if record.status_at(now) != StatusFilter::Revoked {
+        body.raw("<p><a class=\"button\" id=\"revoke\" href=\"/inventory/")
+            .text(record.fingerprint_sha256.replace(':', ""))
+            .raw("/revoke\">Revoke…</a></p>");
+    }
     let decoded = mutual_x509::decode(
         record.pem.as_bytes(),
         &DecodeOptions {

@@ -9,6 +9,7 @@
 //! that allows only those (`'self'`), and `Cache-Control: no-store`: a decoded input must
 //! not linger in a cache.
 
+mod actions;
 mod decoder;
 mod inventory;
 mod markup;
@@ -38,6 +39,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/", get(decoder::form).post(decoder::decode))
         .route("/inventory", get(inventory::list))
         .route("/inventory/{id}", get(inventory::detail))
+        .route(
+            "/inventory/{id}/revoke",
+            get(actions::revoke_form).post(actions::revoke),
+        )
         .route("/timeline", get(timeline::page_handler))
         .route("/assets/dashboard.css", get(css))
         .route("/assets/dashboard.js", get(js))

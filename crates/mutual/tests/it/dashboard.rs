@@ -367,3 +367,82 @@ fn dashboard_in_chromium_shows_the_inventory_with_the_admin_certificate_and_only
         page.stderr
     );
 }
+
+/// The hidden token of the first form in `page`.
+fn form_token(page: &str) -> String {
+    let (_, rest) = page
+        .split_once("name=\"token\" value=\"")
+        .unwrap_or_else(|| panic!("no token in:\n{page}"));
+    rest.split('"').next().unwrap().to_owned()
+}
+
+#[test]
+fn dashboard_revoke_asks_first_needs_the_page_token_and_then_ocsp_says_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let (status, body) = service.post_admin(
+        "/api/v1/issue",
+        &json!({"profile": "client", "name": "lost-laptop", "format": "pem"}),
+    );
+    assert_eq!(status, 201, "{body:#}");
+    let cert = dir.path().join("lost-laptop.pem");
+    std::fs::write(&cert, body["certificate"].as_str().unwrap()).unwrap();
+    let fingerprint = body["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .replace(':', "");
+    let other = service.admin().0;
+    let other_fingerprint = openssl(&[
+        "x509",
+        "-in",
+        s(&other),
+        "-noout",
+        "-fingerprint",
+        "-sha256",
+    ]);
+    let other_fingerprint = other_fingerprint
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "");
+
+    let confirm = service.https(&format!("/inventory/{fingerprint}/revoke"));
+    let (status, page) = service.curl_admin(&[&confirm]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You are about to revoke"), "{page}");
+    let token = form_token(&page);
+
+    // Without the token, with a token for another certificate, or without a certificate:
+    // nothing is revoked.
+    let post = |identity: bool, token: &str, target: &str| {
+        let url = service.https(&format!("/inventory/{target}/revoke"));
+        let data = format!("token={token}&reason=keyCompromise");
+        let args = ["--data", data.as_str(), url.as_str()];
+        if identity {
+            service.curl_admin(&args)
+        } else {
+            service.curl(None, &args)
+        }
+    };
+    let (status, page) = post(true, "", &fingerprint);
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("nothing was revoked"), "{page}");
+    let (other_status, _) = post(true, &token, &other_fingerprint);
+    assert_eq!(other_status, 403);
+    let (status, _) = post(false, &token, &fingerprint);
+    assert_eq!(status, 401);
+    let ocsp = service.openssl_ocsp(&service.ca_pem("client-ca"), &cert, &[]);
+    let said = String::from_utf8_lossy(&ocsp.stdout);
+    assert!(said.contains(": good"), "{said}");
+
+    // With it: revoked, back to the certificate's page, and OCSP says so.
+    let (status, _) = post(true, &token, &fingerprint);
+    assert_eq!(status, 303);
+    let (_, page) = service.curl_admin(&[&service.https(&format!("/inventory/{fingerprint}"))]);
+    assert!(page.contains("reason keyCompromise"), "{page}");
+    let ocsp = service.openssl_ocsp(&service.ca_pem("client-ca"), &cert, &[]);
+    let said = String::from_utf8_lossy(&ocsp.stdout);
+    assert!(said.contains(": revoked"), "{said}");
+    assert!(said.contains("keyCompromise"), "{said}");
+}
