@@ -29,7 +29,7 @@ const PAGE_LOAD: Duration = Duration::from_secs(120);
 /// A browser profile: a temporary `HOME` with an NSS database, and a user-data directory.
 #[derive(Debug)]
 pub struct Browser {
-    home: tempfile::TempDir,
+    pub(crate) home: tempfile::TempDir,
 }
 
 /// What `chromium --dump-dom` printed: the page's DOM after load (empty when the load

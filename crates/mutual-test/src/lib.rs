@@ -12,6 +12,7 @@
 mod apache;
 mod chromium;
 mod corpus;
+mod devtools;
 mod gateway;
 mod nginx;
 mod ocsp;
@@ -27,6 +28,7 @@ mod verify_matrix;
 pub use apache::Apache;
 pub use chromium::{AutoSelectPolicy, Browser, DumpedPage};
 pub use corpus::Corpus;
+pub use devtools::DevTools;
 pub use gateway::{MutualGateway, SeenRequest, Upstream};
 pub use nginx::Nginx;
 pub use ocsp::{OcspResponder, OcspResponderBuilder};

@@ -446,3 +446,111 @@ fn dashboard_revoke_asks_first_needs_the_page_token_and_then_ocsp_says_revoked()
     assert!(said.contains(": revoked"), "{said}");
     assert!(said.contains("keyCompromise"), "{said}");
 }
+
+/// Where the screenshots go: `target/dashboard-screenshots/` (next to `debug/`).
+fn screenshot_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/it-HASH
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    target.join("dashboard-screenshots")
+}
+
+#[test]
+fn dashboard_in_chromium_an_administrator_revokes_with_clicks_and_anyone_decodes_a_paste() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let (status, body) = service.post_admin(
+        "/api/v1/issue",
+        &json!({"profile": "client", "name": "lost-laptop", "format": "pem"}),
+    );
+    assert_eq!(status, 201, "{body:#}");
+    let pem = body["certificate"].as_str().unwrap().to_owned();
+    let cert = dir.path().join("lost-laptop.pem");
+    std::fs::write(&cert, &pem).unwrap();
+    let (status, _) = service.post_admin(
+        "/api/v1/issue",
+        &json!({"profile": "server", "name": "www.example.test", "dns": ["www.example.test"], "format": "pem"}),
+    );
+    assert_eq!(status, 201);
+    let fingerprint = body["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .replace(':', "");
+    let origin = format!("https://localhost:{}", service.https_port());
+    let password = std::fs::read_to_string(service.home().join("admin.p12.password")).unwrap();
+    let shots = screenshot_dir();
+
+    let admin = Browser::trusting(&service.root_pem());
+    admin.import_p12(&service.home().join("admin.p12"), password.trim());
+    let anonymous = Browser::trusting(&service.root_pem());
+    let _policy = AutoSelectPolicy::install(&origin, &client_ca_cn(&service));
+
+    let mut page = admin.devtools("localhost", 1280, 900);
+    page.navigate(&format!("{origin}/inventory"));
+    let html = page.html();
+    assert!(html.contains("CN=lost-laptop"), "{html}");
+    assert!(html.contains("www.example.test"), "{html}");
+    page.screenshot(&shots.join("inventory.png"));
+
+    page.click_and_wait(&format!("a[href=\"/inventory/{fingerprint}\"]"));
+    let html = page.html();
+    assert!(html.contains("<span class=\"ok\">good</span>"), "{html}");
+    page.screenshot(&shots.join("certificate.png"));
+    page.click_and_wait("#revoke");
+    assert!(page.html().contains("You are about to revoke"));
+    page.fill("#reason", "keyCompromise");
+    page.screenshot(&shots.join("revoke-confirm.png"));
+    page.click_and_wait("#confirm-revoke");
+    assert!(
+        page.location()
+            .ends_with(&format!("/inventory/{fingerprint}")),
+        "{}",
+        page.location()
+    );
+    let html = page.html();
+    assert!(
+        html.contains("<span class=\"bad\">revoked</span>"),
+        "{html}"
+    );
+    assert!(html.contains("reason keyCompromise"), "{html}");
+    page.screenshot(&shots.join("certificate-revoked.png"));
+    let ocsp = service.openssl_ocsp(&service.ca_pem("client-ca"), &cert, &[]);
+    let said = String::from_utf8_lossy(&ocsp.stdout);
+    assert!(said.contains(": revoked"), "{said}");
+
+    page.navigate(&format!("{origin}/timeline"));
+    assert!(page.html().contains("<svg"));
+    page.screenshot(&shots.join("timeline.png"));
+    drop(page);
+
+    // No certificate: the decoder works, the inventory explains how to get access.
+    let mut page = anonymous.devtools("localhost", 1280, 900);
+    page.navigate(&format!("{origin}/"));
+    page.fill("#input", &pem);
+    page.click_and_wait("button[type=submit]");
+    let html = page.html();
+    assert!(
+        html.contains("Proves your identity to a remote computer"),
+        "{html}"
+    );
+    assert!(html.contains("CN=lost-laptop"), "{html}");
+    page.screenshot(&shots.join("decoder.png"));
+    page.navigate(&format!("{origin}/inventory"));
+    let html = page.html();
+    assert!(html.contains("This page is for administrators."), "{html}");
+    page.screenshot(&shots.join("inventory-refused.png"));
+
+    // On a phone, in dark mode.
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+    );
+    page.call(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    );
+    page.navigate(&format!("{origin}/"));
+    page.fill("#input", &pem);
+    page.click_and_wait("button[type=submit]");
+    page.screenshot(&shots.join("decoder-phone-dark.png"));
+}
