@@ -87,7 +87,7 @@ pub(crate) async fn sign_csr(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct IssueRequest {
+pub(crate) struct IssueRequest {
     profile: String,
     /// The subject's common name: a host for `server`, a user or device for `client`.
     name: String,
@@ -127,6 +127,17 @@ pub(super) async fn issue(
     State(state): State<Arc<AppState>>,
     Body(request): Body<IssueRequest>,
 ) -> Result<Response, ApiError> {
+    let body = issue_for(&admin, &state, request).await?;
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `POST /issue`'s work, shared with the dashboard's issue form: a new key, the
+/// certificate, and the body the API answers with (PKCS#12 and its password, or PEM).
+pub(crate) async fn issue_for(
+    admin: &Admin,
+    state: &AppState,
+    request: IssueRequest,
+) -> Result<serde_json::Value, ApiError> {
     let started = std::time::Instant::now();
     let profile = profile(&request.profile)?;
     let key_type: KeyType = request
@@ -220,7 +231,7 @@ pub(super) async fn issue(
         }
         None => body["key"] = key_pem.as_str().into(),
     }
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(body)
 }
 
 /// The certificate's record, PEM and chain: what every issuing call returns.

@@ -221,3 +221,256 @@ pub(super) async fn revoke(
         Err(e) => fail(e.status, &e.body.message),
     }
 }
+
+/// The profiles the issue form offers, and the format each is handed out in.
+const ISSUE_PROFILES: [(&str, &str, &str); 2] = [
+    (
+        "client",
+        "Client certificate (a user, device or service), as PKCS#12",
+        "pkcs12",
+    ),
+    (
+        "server",
+        "Server certificate (a host: give its DNS names), as PEM",
+        "pem",
+    ),
+];
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct IssueForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    profile: String,
+    #[serde(default)]
+    name: String,
+    /// DNS names, separated by spaces or commas.
+    #[serde(default)]
+    dns: String,
+    #[serde(default)]
+    days: String,
+    /// `yes` on the confirmation page's button.
+    #[serde(default)]
+    confirm: String,
+}
+
+impl IssueForm {
+    fn dns_names(&self) -> Vec<String> {
+        self.dns
+            .split([',', ' ', '\n', '\r', '\t'])
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// `GET /issue`: the form.
+pub(super) async fn issue_form(admin: Result<Admin, ApiError>) -> Response {
+    let viewer = Viewer::of(admin);
+    let Viewer::Admin(admin) = &viewer else {
+        return refused("Issue a certificate", Section::Inventory, &viewer);
+    };
+    let mut body = Markup::new();
+    body.raw("<h1>Issue a certificate</h1>")
+        .raw("<p>The key is made on the server and handed to you once: a client certificate as a ")
+        .raw("PKCS#12 file with a password made up for it, a server certificate as PEM. ")
+        .raw("Nothing is issued before you confirm on the next page.</p>")
+        .raw("<form method=\"post\" action=\"/issue\"><input type=\"hidden\" name=\"token\" value=\"")
+        .text(token(admin, "issue", "form"))
+        .raw("\"><fieldset><legend>Profile</legend>");
+    for (i, (profile, label, _)) in ISSUE_PROFILES.iter().enumerate() {
+        body.raw("<label><input type=\"radio\" name=\"profile\" value=\"")
+            .raw(profile)
+            .raw("\"");
+        if i == 0 {
+            body.raw(" checked");
+        }
+        body.raw("> ").raw(label).raw("</label>");
+    }
+    body.raw("</fieldset><label for=\"name\">Name (the subject's common name)</label>")
+        .raw("<input type=\"text\" id=\"name\" name=\"name\" required autocomplete=\"off\">")
+        .raw("<label for=\"dns\">DNS names (server certificates; separated by spaces)</label>")
+        .raw("<input type=\"text\" id=\"dns\" name=\"dns\" autocomplete=\"off\">")
+        .raw("<label for=\"days\">Days of validity (empty: the profile's default)</label>")
+        .raw("<input type=\"number\" id=\"days\" name=\"days\" min=\"1\">")
+        .raw("<button type=\"submit\" id=\"review-issue\">Review</button></form>");
+    page(
+        StatusCode::OK,
+        "Issue a certificate",
+        Section::Inventory,
+        &viewer,
+        body,
+    )
+}
+
+/// `POST /issue`: without `confirm`, the review page; with it, the issuance by the API's
+/// own code, and its result shown once.
+pub(super) async fn issue(
+    admin: Result<Admin, ApiError>,
+    State(state): State<Arc<AppState>>,
+    form: Result<Form<IssueForm>, FormRejection>,
+) -> Response {
+    let viewer = Viewer::of(admin);
+    let Viewer::Admin(admin) = &viewer else {
+        return refused("Issue a certificate", Section::Inventory, &viewer);
+    };
+    let title = "Issue a certificate";
+    let fail = |status: StatusCode, message: &str, details: &[crate::error::Detail]| {
+        let mut body = Markup::new();
+        body.raw("<h1>Issue a certificate</h1>")
+            .append(problem(message));
+        if !details.is_empty() {
+            body.raw("<ul>");
+            for detail in details {
+                body.raw("<li><code>")
+                    .text(&detail.code)
+                    .raw("</code> ")
+                    .text(&detail.message)
+                    .raw("</li>");
+            }
+            body.raw("</ul>");
+        }
+        body.raw("<p><a href=\"/issue\">Back to the form</a></p>");
+        page(status, title, Section::Inventory, &viewer, body)
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return fail(rejection.status(), &rejection.body_text(), &[]),
+    };
+    if !token_fits(admin, "issue", "form", &form.token) {
+        return fail(
+            StatusCode::FORBIDDEN,
+            "This form did not come from this service's issue page (its token does not fit): nothing was issued.",
+            &[],
+        );
+    }
+    let Some((profile, _, format)) = ISSUE_PROFILES.iter().find(|(p, _, _)| *p == form.profile)
+    else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            &format!("Profile `{}`: expected client or server.", form.profile),
+            &[],
+        );
+    };
+    let days = match form.days.trim() {
+        "" => None,
+        days => match days.parse::<u32>() {
+            Ok(days) if days > 0 => Some(days),
+            _ => {
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Days `{days}`: expected a whole number of days."),
+                    &[],
+                );
+            }
+        },
+    };
+    let dns = form.dns_names();
+    if form.confirm != "yes" {
+        let mut body = Markup::new();
+        body.raw("<h1>Issue a certificate</h1><p>You are about to issue a <strong>")
+            .text(profile)
+            .raw("</strong> certificate for <strong class=\"mono\">")
+            .text(&form.name)
+            .raw("</strong>");
+        if !dns.is_empty() {
+            body.raw(" naming <span class=\"mono\">")
+                .text(dns.join(", "))
+                .raw("</span>");
+        }
+        match days {
+            Some(days) => body.raw(", valid ").text(days).raw(" days"),
+            None => body.raw(", valid for the profile's default"),
+        };
+        body.raw(".</p><form method=\"post\" action=\"/issue\">");
+        for (name, value) in [
+            ("token", form.token.as_str()),
+            ("profile", profile),
+            ("name", form.name.as_str()),
+            ("dns", form.dns.as_str()),
+            ("days", form.days.as_str()),
+        ] {
+            body.raw("<input type=\"hidden\" name=\"")
+                .raw(name)
+                .raw("\" value=\"")
+                .text(value)
+                .raw("\">");
+        }
+        body.raw("<button type=\"submit\" name=\"confirm\" value=\"yes\" id=\"confirm-issue\">Issue</button> ")
+            .raw("<a href=\"/issue\">Cancel</a></form>");
+        return page(StatusCode::OK, title, Section::Inventory, &viewer, body);
+    }
+    let mut request = serde_json::json!({
+        "profile": profile,
+        "name": form.name,
+        "dns": dns,
+        "format": format,
+    });
+    if let Some(days) = days {
+        request["days"] = days.into();
+    }
+    let request = match serde_json::from_value(request) {
+        Ok(request) => request,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string(), &[]),
+    };
+    let issued = match crate::api::issue::issue_for(admin, &state, request).await {
+        Ok(issued) => issued,
+        Err(e) => return fail(e.status, &e.body.message, &e.body.details),
+    };
+    page(
+        StatusCode::CREATED,
+        title,
+        Section::Inventory,
+        &viewer,
+        issued_markup(&form.name, &issued),
+    )
+}
+
+/// The result of an issuance, shown once: nothing of the key or the password is kept.
+fn issued_markup(name: &str, issued: &serde_json::Value) -> Markup {
+    let text = |field: &str| issued[field].as_str().unwrap_or_default().to_owned();
+    let mut body = Markup::new();
+    body.raw("<h1>Issued</h1><p id=\"issued\">")
+        .text(text("subject"))
+        .raw(", serial <span class=\"mono\">")
+        .text(text("serial"))
+        .raw("</span>, valid until ")
+        .text(text("not_after"))
+        .raw(". <a href=\"/inventory/")
+        .text(text("fingerprint_sha256").replace(':', ""))
+        .raw("\">Its page in the inventory</a>.</p>")
+        .raw("<p class=\"problem\" role=\"alert\">This is the only time the key and the password are shown: ")
+        .raw("save them now. The service keeps neither.</p>");
+    if let Some(pkcs12) = issued["pkcs12"].as_str() {
+        body.raw("<p><a class=\"button\" id=\"download-p12\" download=\"")
+            .text(name)
+            .raw(".p12\" href=\"data:application/x-pkcs12;base64,")
+            .text(pkcs12)
+            .raw("\">Download the PKCS#12 file</a></p><p>Its password: <code id=\"password\">")
+            .text(text("password"))
+            .raw("</code></p>");
+    } else {
+        for (field, label, file) in [
+            ("chain", "Certificate and chain", "pem"),
+            ("key", "Private key", "key.pem"),
+        ] {
+            body.raw("<h2>")
+                .raw(label)
+                .raw("</h2><p><a download=\"")
+                .text(name)
+                .raw(".")
+                .raw(file)
+                .raw("\" href=\"data:application/x-pem-file;base64,")
+                .text(base64_of(&text(field)))
+                .raw("\">Download</a></p><pre>")
+                .text(text(field))
+                .raw("</pre>");
+        }
+    }
+    body
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}

@@ -51,10 +51,13 @@ pub(super) async fn list(
     if !viewer.is_admin() {
         return refused("Inventory", Section::Inventory, &viewer);
     }
+    let started = std::time::Instant::now();
     let params = params.map(|Query(p)| p).unwrap_or_default();
     let now = OffsetDateTime::now_utc();
     let mut body = Markup::new();
-    body.raw("<h1>Inventory</h1>");
+    body.raw(
+        "<h1>Inventory</h1><p><a class=\"button\" href=\"/issue\">Issue a certificate…</a></p>",
+    );
     filters(&mut body, &params);
     let search = query(&params, now);
     let named = match &search {
@@ -103,7 +106,17 @@ pub(super) async fn list(
             Err(e) => store_problem(&mut body, &e),
         },
     };
-    page(status, "Inventory", Section::Inventory, &viewer, body)
+    let mut response = page(status, "Inventory", Section::Inventory, &viewer, body);
+    // The query and the rendering, for `scripts/bench-dashboard` and the browser's
+    // developer tools.
+    let took = format!(
+        "inventory;dur={:.2}",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&took) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 fn store_problem(body: &mut Markup, error: &StoreError) -> StatusCode {

@@ -44,6 +44,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             get(actions::revoke_form).post(actions::revoke),
         )
         .route("/timeline", get(timeline::page_handler))
+        .route("/issue", get(actions::issue_form).post(actions::issue))
         .route("/assets/dashboard.css", get(css))
         .route("/assets/dashboard.js", get(js))
 }

@@ -554,3 +554,80 @@ fn dashboard_in_chromium_an_administrator_revokes_with_clicks_and_anyone_decodes
     page.click_and_wait("button[type=submit]");
     page.screenshot(&shots.join("decoder-phone-dark.png"));
 }
+
+#[test]
+fn dashboard_issue_reviews_first_then_hands_out_a_pkcs12_and_its_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let (status, page) = service.curl_admin(&[&service.https("/issue")]);
+    assert_eq!(status, 200, "{page}");
+    let token = form_token(&page);
+    let post = |data: &str| service.curl_admin(&["--data", data, &service.https("/issue")]);
+    let issued_count = || {
+        let (_, list) =
+            service.curl_admin(&[&service.https("/api/v1/certificates?profile=client")]);
+        list.matches("\"CN=bob\"").count()
+    };
+
+    // No token: refused. The review page: nothing issued yet.
+    let (status, page) = post("profile=client&name=bob");
+    assert_eq!(status, 403, "{page}");
+    let (status, page) = post(&format!("token={token}&profile=client&name=bob&days=30"));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("You are about to issue a <strong>client</strong>"),
+        "{page}"
+    );
+    assert_eq!(issued_count(), 0);
+
+    // Confirmed: a PKCS#12 that openssl opens with the password shown.
+    let (status, page) = post(&format!(
+        "token={token}&profile=client&name=bob&days=30&confirm=yes"
+    ));
+    assert_eq!(status, 201, "{page}");
+    assert_eq!(issued_count(), 1);
+    let p12 = page
+        .split_once("data:application/x-pkcs12;base64,")
+        .unwrap()
+        .1
+        .split('"')
+        .next()
+        .unwrap();
+    let password = page
+        .split_once("<code id=\"password\">")
+        .unwrap()
+        .1
+        .split('<')
+        .next()
+        .unwrap();
+    let der = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(p12)
+            .unwrap()
+    };
+    std::fs::write(dir.path().join("bob.p12"), der).unwrap();
+    let info = openssl(&[
+        "pkcs12",
+        "-in",
+        s(&dir.path().join("bob.p12")),
+        "-passin",
+        &format!("pass:{password}"),
+        "-nokeys",
+        "-info",
+    ]);
+    assert!(info.contains("subject=CN = bob"), "{info}");
+
+    // A server certificate: PEM, and the profile's refusals shown on the page.
+    let (status, page) = post(&format!(
+        "token={token}&profile=server&name=api.example.test&confirm=yes"
+    ));
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("server_missing_san"), "{page}");
+    let (status, page) = post(&format!(
+        "token={token}&profile=server&name=api.example.test&dns=api.example.test&confirm=yes"
+    ));
+    assert_eq!(status, 201, "{page}");
+    assert!(page.contains("-----BEGIN CERTIFICATE-----"), "{page}");
+    assert!(page.contains("PRIVATE KEY-----"), "{page}");
+}
