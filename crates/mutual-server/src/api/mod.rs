@@ -8,7 +8,7 @@ pub(crate) mod certificates;
 mod enroll;
 pub(crate) mod issue;
 mod renew;
-mod tokens;
+pub(crate) mod tokens;
 
 use std::sync::Arc;
 

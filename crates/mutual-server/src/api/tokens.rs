@@ -20,7 +20,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct TokenRequest {
+pub(crate) struct TokenRequest {
     profile: String,
     /// The common name the enrolling device's CSR must carry.
     subject: String,
@@ -36,6 +36,17 @@ pub(super) async fn create(
     State(state): State<Arc<AppState>>,
     Body(request): Body<TokenRequest>,
 ) -> Result<Response, ApiError> {
+    let body = create_for(&admin, &state, request).await?;
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `POST /tokens`' work, shared with the dashboard's token form: the token, recorded
+/// (its hash) and audited, and the body the API answers with.
+pub(crate) async fn create_for(
+    admin: &Admin,
+    state: &AppState,
+    request: TokenRequest,
+) -> Result<serde_json::Value, ApiError> {
     let ttl_text = request.ttl.as_deref().unwrap_or(DEFAULT_TTL);
     let ttl = parse_period(ttl_text).ok_or_else(|| {
         ApiError::bad_request(
@@ -57,7 +68,7 @@ pub(super) async fn create(
         .await
         .map_err(|e| ApiError::internal("recording an enrollment token", &e))?;
     crate::api::issue::audit(
-        &state,
+        state,
         NewAuditEntry {
             at: now,
             actor,
@@ -80,7 +91,7 @@ pub(super) async fn create(
         "subject": record.subject,
         "expires_at": rfc3339(record.expires_at),
     });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(body)
 }
 
 fn grant_refused(error: &TokenError) -> ApiError {

@@ -474,3 +474,141 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct TokenForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    profile: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    ttl: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+const TOKEN_PROFILES: [&str; 3] = ["client", "server", "admin"];
+
+/// `GET /enroll-token`: the form.
+pub(super) async fn token_form(admin: Result<Admin, ApiError>) -> Response {
+    let viewer = Viewer::of(admin);
+    let Viewer::Admin(admin) = &viewer else {
+        return refused("Create an enrollment token", Section::Inventory, &viewer);
+    };
+    let mut body = Markup::new();
+    body.raw("<h1>Create an enrollment token</h1>")
+        .raw("<p>A one-time token lets a device or person get a certificate for one subject: its key is ")
+        .raw("made where it will be used, and only the hash of the token is kept here.</p>")
+        .raw("<form method=\"post\" action=\"/enroll-token\"><input type=\"hidden\" name=\"token\" value=\"")
+        .text(token(admin, "enroll-token", "form"))
+        .raw("\"><label for=\"profile\">Profile</label><select id=\"profile\" name=\"profile\">");
+    for profile in TOKEN_PROFILES {
+        body.raw("<option>").raw(profile).raw("</option>");
+    }
+    body.raw(
+        "</select><label for=\"subject\">Subject (the common name the request must carry)</label>",
+    )
+    .raw("<input type=\"text\" id=\"subject\" name=\"subject\" required autocomplete=\"off\">")
+    .raw("<label for=\"ttl\">Valid for (e.g. 15m, 1h, 7d)</label>")
+    .raw("<input type=\"text\" id=\"ttl\" name=\"ttl\" value=\"1h\">")
+    .raw("<button type=\"submit\" id=\"review-token\">Review</button></form>");
+    page(
+        StatusCode::OK,
+        "Create an enrollment token",
+        Section::Inventory,
+        &viewer,
+        body,
+    )
+}
+
+/// `POST /enroll-token`: the review page, then the API's token creation, shown once.
+pub(super) async fn create_token(
+    admin: Result<Admin, ApiError>,
+    State(state): State<Arc<AppState>>,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
+    let viewer = Viewer::of(admin);
+    let Viewer::Admin(admin) = &viewer else {
+        return refused("Create an enrollment token", Section::Inventory, &viewer);
+    };
+    let title = "Create an enrollment token";
+    let fail = |status: StatusCode, message: &str| {
+        let mut body = Markup::new();
+        body.raw("<h1>Create an enrollment token</h1>")
+            .append(problem(message))
+            .raw("<p><a href=\"/enroll-token\">Back to the form</a></p>");
+        page(status, title, Section::Inventory, &viewer, body)
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return fail(rejection.status(), &rejection.body_text()),
+    };
+    if !token_fits(admin, "enroll-token", "form", &form.token) {
+        return fail(
+            StatusCode::FORBIDDEN,
+            "This form did not come from this service's token page (its token does not fit): no token was made.",
+        );
+    }
+    let ttl = if form.ttl.trim().is_empty() {
+        "1h"
+    } else {
+        form.ttl.trim()
+    };
+    if form.confirm != "yes" {
+        let mut body = Markup::new();
+        body.raw("<h1>Create an enrollment token</h1><p>You are about to create a one-time token for a <strong>")
+            .text(&form.profile)
+            .raw("</strong> certificate with the subject <strong class=\"mono\">")
+            .text(&form.subject)
+            .raw("</strong>, valid for ")
+            .text(ttl)
+            .raw(".</p><form method=\"post\" action=\"/enroll-token\">");
+        for (name, value) in [
+            ("token", form.token.as_str()),
+            ("profile", form.profile.as_str()),
+            ("subject", form.subject.as_str()),
+            ("ttl", ttl),
+        ] {
+            body.raw("<input type=\"hidden\" name=\"")
+                .raw(name)
+                .raw("\" value=\"")
+                .text(value)
+                .raw("\">");
+        }
+        body.raw("<button type=\"submit\" name=\"confirm\" value=\"yes\" id=\"confirm-token\">Create</button> ")
+            .raw("<a href=\"/enroll-token\">Cancel</a></form>");
+        return page(StatusCode::OK, title, Section::Inventory, &viewer, body);
+    }
+    let request = serde_json::json!({"profile": form.profile, "subject": form.subject, "ttl": ttl});
+    let request = match serde_json::from_value(request) {
+        Ok(request) => request,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let created = match crate::api::tokens::create_for(admin, &state, request).await {
+        Ok(created) => created,
+        Err(e) => return fail(e.status, &e.body.message),
+    };
+    let text = |field: &str| created[field].as_str().unwrap_or_default().to_owned();
+    let mut body = Markup::new();
+    body.raw("<h1>Enrollment token</h1><p>For <strong>")
+        .text(text("profile"))
+        .raw("</strong> <span class=\"mono\">")
+        .text(text("subject"))
+        .raw("</span>, usable once, until ")
+        .text(text("expires_at"))
+        .raw(".</p><p class=\"problem\" role=\"alert\">This is the only time the token is shown: only its hash is kept.</p>")
+        .raw("<pre id=\"enrollment-token\">")
+        .text(text("token"))
+        .raw("</pre><p>On the device, with the token in a file:</p><pre>mutual enroll --server https://THIS-SERVICE --ca-cert root.pem \\\n    --token-file TOKEN-FILE --subject ")
+        .text(text("subject"))
+        .raw(" --out-dir DIR</pre>");
+    page(
+        StatusCode::CREATED,
+        title,
+        Section::Inventory,
+        &viewer,
+        body,
+    )
+}

@@ -35,13 +35,11 @@ pub(super) struct DecodeForm {
 
 pub(super) async fn form(admin: Result<Admin, ApiError>) -> Response {
     let viewer = Viewer::of(admin);
-    page(
-        StatusCode::OK,
-        "Decoder",
-        Section::Decoder,
-        &viewer,
-        form_markup(""),
-    )
+    page(StatusCode::OK, "Decoder", Section::Decoder, &viewer, {
+        let mut body = form_markup("");
+        body.append(this_ca());
+        body
+    })
 }
 
 pub(super) async fn decode(
@@ -115,6 +113,17 @@ fn form_markup(input: &str) -> Markup {
         .raw("<label for=\"password\">PKCS#12 password (if any)</label>")
         .raw("<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"off\">")
         .raw("<button type=\"submit\">Decode</button></form>");
+    m
+}
+
+/// Where relying parties get this CA's certificates and CRLs (the public routes).
+fn this_ca() -> Markup {
+    let mut m = Markup::new();
+    m.raw("<section aria-labelledby=\"this-ca\"><h2 id=\"this-ca\">This CA</h2><ul>")
+        .raw("<li><a href=\"/ca/chain.pem\" download>The CA chain</a> (issuing CAs and root, PEM)</li>")
+        .raw("<li><a href=\"/ca/root.pem\" download>The root certificate</a> (PEM), to trust this CA</li>")
+        .raw("<li>Current CRLs: <a href=\"/crl/server-ca.crl\" download>server CA</a>, ")
+        .raw("<a href=\"/crl/client-ca.crl\" download>client CA</a> (DER)</li></ul></section>");
     m
 }
 

@@ -45,6 +45,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         )
         .route("/timeline", get(timeline::page_handler))
         .route("/issue", get(actions::issue_form).post(actions::issue))
+        .route(
+            "/enroll-token",
+            get(actions::token_form).post(actions::create_token),
+        )
         .route("/assets/dashboard.css", get(css))
         .route("/assets/dashboard.js", get(js))
 }

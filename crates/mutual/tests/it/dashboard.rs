@@ -631,3 +631,61 @@ fn dashboard_issue_reviews_first_then_hands_out_a_pkcs12_and_its_password_once()
     assert!(page.contains("-----BEGIN CERTIFICATE-----"), "{page}");
     assert!(page.contains("PRIVATE KEY-----"), "{page}");
 }
+
+#[test]
+fn dashboard_creates_an_enrollment_token_that_enrolls_and_links_the_ca_chain_and_crls() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let (_, page) = service.curl_admin(&[&service.https("/enroll-token")]);
+    let token = form_token(&page);
+    let post = |data: &str| service.curl_admin(&["--data", data, &service.https("/enroll-token")]);
+    let (status, page) = post(&format!(
+        "token={token}&profile=client&subject=device-9&ttl=15m"
+    ));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("You are about to create a one-time token"),
+        "{page}"
+    );
+    let (status, page) = post("profile=client&subject=device-9&ttl=15m&confirm=yes");
+    assert_eq!(status, 403, "{page}");
+    let (status, page) = post(&format!(
+        "token={token}&profile=client&subject=device-9&ttl=15m&confirm=yes"
+    ));
+    assert_eq!(status, 201, "{page}");
+    let enrollment = page
+        .split_once("<pre id=\"enrollment-token\">")
+        .unwrap()
+        .1
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    // The token works once, with `mutual enroll`.
+    let token_file = dir.path().join("device-9.token");
+    std::fs::write(&token_file, &enrollment).unwrap();
+    let out = dir.path().join("device");
+    std::fs::create_dir(&out).unwrap();
+    crate::mutual()
+        .args(["enroll", "--server", &service.https(""), "--ca-cert"])
+        .arg(service.root_pem())
+        .arg("--token-file")
+        .arg(&token_file)
+        .args(["--subject", "device-9", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .success();
+
+    // The public page links the CA chain and the CRLs, and they are served.
+    let (_, page) = service.curl(None, &[&service.https("/")]);
+    for link in [
+        "/ca/chain.pem",
+        "/ca/root.pem",
+        "/crl/server-ca.crl",
+        "/crl/client-ca.crl",
+    ] {
+        assert!(page.contains(&format!("href=\"{link}\"")), "{link}: {page}");
+        let (status, _) = service.curl(None, &["-o", "/dev/null", &service.https(link)]);
+        assert_eq!(status, 200, "{link}");
+    }
+}
