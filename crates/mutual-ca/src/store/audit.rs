@@ -145,4 +145,15 @@ impl Store {
     pub async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         on_backend!(self, store => store.audit_log(query).await)
     }
+
+    /// The entries about the certificate with this serial (as stored: upper-case hex),
+    /// newest first, as [`Store::audit_log`] filters them. The audit table has no index on
+    /// the serial: this reads it from the newest entry back until `query.limit` are found.
+    pub async fn audit_of_serial(
+        &self,
+        serial: &str,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        on_backend!(self, store => store.audit_entries(query, Some(serial)).await)
+    }
 }

@@ -288,9 +288,21 @@ macro_rules! shared_queries {
             &self,
             query: &AuditQuery,
         ) -> Result<Vec<AuditEntry>, StoreError> {
+            self.audit_entries(query, None).await
+        }
+
+        /// The entries of `query`, only those about the certificate `serial` when given.
+        pub(in crate::store) async fn audit_entries(
+            &self,
+            query: &AuditQuery,
+            serial: Option<&str>,
+        ) -> Result<Vec<AuditEntry>, StoreError> {
             let mut sql: QueryBuilder<'_, $db> = QueryBuilder::new(
                 "SELECT id, at, actor, action, serial, subject, detail FROM audit WHERE 1 = 1",
             );
+            if let Some(serial) = serial {
+                sql.push(" AND serial = ").push_bind(serial.to_owned());
+            }
             if let Some(action) = query.action {
                 sql.push(" AND action = ").push_bind(action.as_str());
             }

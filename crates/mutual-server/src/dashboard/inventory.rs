@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use mutual_ca::store::{
-    CertificateRecord, Cursor, Lookup, Query as StoreQuery, StatusFilter, StoreError,
+    AuditQuery, CertificateRecord, Cursor, Lookup, Query as StoreQuery, StatusFilter, StoreError,
 };
 use mutual_verify::{Policy, Purpose as VerifyPurpose, Verifier};
 use mutual_x509::{DecodeOptions, Object};
@@ -298,6 +298,7 @@ pub(super) async fn detail(
             .text(record.fingerprint_sha256.replace(':', ""))
             .raw("/revoke\">Revoke…</a></p>");
     }
+    history(&mut body, &state, &record).await;
     let decoded = mutual_x509::decode(
         record.pem.as_bytes(),
         &DecodeOptions {
@@ -318,6 +319,41 @@ pub(super) async fn detail(
         &viewer,
         body,
     )
+}
+
+/// The audit trail's entries about this certificate, newest first.
+async fn history(m: &mut Markup, state: &AppState, record: &CertificateRecord) {
+    let query = AuditQuery {
+        limit: 50,
+        ..AuditQuery::default()
+    };
+    m.raw("<section aria-labelledby=\"history\"><h2 id=\"history\">Audit history</h2>");
+    match state.store.audit_of_serial(&record.serial, &query).await {
+        Ok(entries) if entries.is_empty() => {
+            m.raw("<p>No entries.</p>");
+        }
+        Ok(entries) => {
+            m.raw("<div class=\"table-wrap\"><table id=\"audit\"><thead><tr><th scope=\"col\">When</th>")
+                .raw("<th scope=\"col\">Action</th><th scope=\"col\">By</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
+            for entry in entries {
+                m.raw("<tr><td>")
+                    .text(when(entry.at))
+                    .raw("</td><td>")
+                    .text(entry.action.as_str())
+                    .raw("</td><td class=\"mono\">")
+                    .text(&entry.actor)
+                    .raw("</td><td>")
+                    .text(&entry.detail)
+                    .raw("</td></tr>");
+            }
+            m.raw("</tbody></table></div>");
+        }
+        Err(e) => {
+            let refusal = ApiError::internal("reading the audit trail", &e);
+            m.append(problem(&refusal.body.message));
+        }
+    }
+    m.raw("</section>");
 }
 
 fn facts(m: &mut Markup, record: &CertificateRecord, now: OffsetDateTime) {

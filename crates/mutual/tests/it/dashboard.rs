@@ -305,6 +305,12 @@ fn dashboard_inventory_lists_searches_and_shows_certificates_to_an_administrator
         "{page}"
     );
     assert!(page.contains("reason keyCompromise"), "{page}");
+    // The audit history: the issuance and the revocation, by the administrator.
+    let history = page.split_once("<table id=\"audit\">").unwrap().1;
+    let history = history.split_once("</table>").unwrap().0;
+    assert!(history.contains("<td>revoke</td>"), "{history}");
+    assert!(history.contains("<td>issue</td>"), "{history}");
+    assert!(history.contains("admin:"), "{history}");
 
     let (status, page) = service.curl_admin(&[&service.https("/timeline")]);
     assert_eq!(status, 200, "{page}");
