@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use mutual_ca::store::{
     AuditAction, AuditEntry, AuditNote, AuditQuery, CertificateRecord, Cursor, Database, Lookup,
-    NewCertificate, Query, Revocation, RevocationReason, Status, StatusFilter, Store, StoreError,
+    NewAuditEntry, NewCertificate, Query, Revocation, RevocationReason, Status, StatusFilter,
+    Store, StoreError,
 };
 use mutual_test::TestDatabase;
 use time::{Duration, OffsetDateTime};
@@ -1051,6 +1052,45 @@ async fn refuse_audit_rows(temp: &TempStore, refuse: bool) {
     conn.close().await.unwrap();
 }
 
+/// A certificate's page lists the audit entries about it, and only those.
+async fn audit_of_serial_lists_one_certificates_entries_newest_first(temp: TempStore) {
+    let store = temp.open().await.unwrap();
+    for serial in ["b1", "b2"] {
+        let mut signed = certificate(serial, ISSUER_A, "server", NOW + DAY);
+        signed.audit = Some(note(AuditAction::Sign));
+        store.record(&signed).await.unwrap();
+    }
+    store
+        .audit(&NewAuditEntry {
+            at: at(NOW + 60),
+            actor: "admin:0123".to_owned(),
+            action: AuditAction::Revoke,
+            serial: Some("B1".to_owned()),
+            subject: None,
+            detail: "reason keyCompromise".to_owned(),
+        })
+        .await
+        .unwrap();
+    let entries = store
+        .audit_of_serial("B1", &AuditQuery::default())
+        .await
+        .unwrap();
+    let actions: Vec<AuditAction> = entries.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [AuditAction::Revoke, AuditAction::Sign],
+        "{entries:#?}"
+    );
+    assert!(entries.iter().all(|e| e.serial.as_deref() == Some("B1")));
+    assert!(
+        store
+            .audit_of_serial("C9", &AuditQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// An issuance's audit entry is written in its certificate's transaction: recorded with
 /// the certificate's serial, subject and recording time, exactly once, and never without
 /// the certificate nor the certificate without it.
@@ -1297,6 +1337,7 @@ macro_rules! both_backends {
 
 both_backends!(
     a_certificate_and_its_audit_entry_commit_together_or_not_at_all,
+    audit_of_serial_lists_one_certificates_entries_newest_first,
     crl_numbers_never_repeat_under_concurrency,
     record_then_find_by_any_spelling,
     serial_is_unique_per_issuer_only,
