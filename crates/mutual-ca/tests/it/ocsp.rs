@@ -29,6 +29,23 @@ impl Fixture {
         self.dir.path().join(name)
     }
 
+    /// A responder for the client CA, signing with a delegated signer `signer` issued for
+    /// it, answers good for an hour.
+    async fn client_responder(&self, signer: &str) -> Responder {
+        let (signer_pem, signer_key) = self.issue(ProfileKind::OcspSigner, signer).await;
+        let ca = self.home.issuing_ca(IssuingRole::Client, None).unwrap();
+        let ca_pem =
+            std::fs::read_to_string(self.home.issuing_certificate(IssuingRole::Client)).unwrap();
+        Responder::new(
+            &der_of(&ca_pem),
+            &ca.key_id,
+            &der_of(&signer_pem),
+            signer_key,
+            Duration::hours(1),
+        )
+        .unwrap()
+    }
+
     /// Issues `kind` for `name` from the CA for `role`; writes NAME.pem, returns (PEM, key).
     async fn issue(&self, kind: ProfileKind, name: &str) -> (String, rcgen::KeyPair) {
         let role = IssuingRole::for_profile(kind);
@@ -281,16 +298,7 @@ async fn through_a_store_outage_cached_answers_last_until_next_update() {
     let client_ca = f.home.issuing_certificate(IssuingRole::Client);
     f.issue(ProfileKind::Client, "alice").await;
     f.issue(ProfileKind::Client, "bob").await;
-    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "ocsp-responder").await;
-    let ca = f.home.issuing_ca(IssuingRole::Client, None).unwrap();
-    let responder = Responder::new(
-        &der_of(&std::fs::read_to_string(&client_ca).unwrap()),
-        &ca.key_id,
-        &der_of(&signer_pem),
-        signer_key,
-        Duration::hours(1),
-    )
-    .unwrap();
+    let responder = f.client_responder("ocsp-responder").await;
     let alice = request(&f, &client_ca, &f.path("alice.pem"), false, "alice.der");
     let bob = request(&f, &client_ca, &f.path("bob.pem"), false, "bob.der");
     let alice_nonce = request(
@@ -333,28 +341,14 @@ async fn the_revocation_refresh_interval_bounds_how_late_a_revocation_shows() {
     let f = fixture().await;
     let client_ca = f.home.issuing_certificate(IssuingRole::Client);
     f.issue(ProfileKind::Client, "carol").await;
-    let ca = f.home.issuing_ca(IssuingRole::Client, None).unwrap();
-    let ca_der = der_of(&std::fs::read_to_string(&client_ca).unwrap());
-    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "signer-hourly").await;
-    let hourly = Responder::new(
-        &ca_der,
-        &ca.key_id,
-        &der_of(&signer_pem),
-        signer_key,
-        Duration::hours(1),
-    )
-    .unwrap()
-    .with_revocation_refresh(std::time::Duration::from_secs(3600));
-    let (signer_pem, signer_key) = f.issue(ProfileKind::OcspSigner, "signer-eager").await;
-    let eager = Responder::new(
-        &ca_der,
-        &ca.key_id,
-        &der_of(&signer_pem),
-        signer_key,
-        Duration::hours(1),
-    )
-    .unwrap()
-    .with_revocation_refresh(std::time::Duration::ZERO);
+    let hourly = f
+        .client_responder("signer-hourly")
+        .await
+        .with_revocation_refresh(std::time::Duration::from_secs(3600));
+    let eager = f
+        .client_responder("signer-eager")
+        .await
+        .with_revocation_refresh(std::time::Duration::ZERO);
     let leaf = f.path("carol.pem");
     let asked = request(&f, &client_ca, &leaf, false, "carol.der");
     let now = OffsetDateTime::now_utc();

@@ -1,31 +1,11 @@
 //! The `probe` fuzz target's seeds and regressions, replayed on stable in plain `cargo test`
 //! with the target's own checks, so a fixed crash stays fixed without libFuzzer.
 
-use std::path::{Path, PathBuf};
-
 use mutual_probe::{Target, decode_ca_issuers, describe_greeting, parse_http_response};
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(files_under(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn probe_fuzz_seeds_without_panic() {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let mut inputs = files_under(&fuzz.join("seeds/probe"));
-    assert!(!inputs.is_empty(), "expected seeds under fuzz/seeds/probe");
-    inputs.extend(files_under(&fuzz.join("regressions/probe")));
+    let inputs = mutual_test::fuzz_inputs("probe");
     let now = time::macros::datetime!(2026-12-01 0:00 UTC);
     let (mut targets, mut responses, mut certificates) = (0, 0, 0);
     for path in inputs {

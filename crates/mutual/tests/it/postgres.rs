@@ -11,6 +11,29 @@ use serde_json::{Value, json};
 
 use crate::{mutual, s};
 
+/// A `POST /api/v1/sign` body for the client profile: a CSR for `CN=cn` from `openssl
+/// req` (P-256), its key left in `dir`.
+fn client_sign_request(dir: &Path, cn: &str) -> Value {
+    let key = dir.join(format!("{cn}.key"));
+    let csr = dir.join(format!("{cn}.csr"));
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        &format!("/CN={cn}"),
+        "-keyout",
+        s(&key),
+        "-out",
+        s(&csr),
+    ]);
+    json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" })
+}
+
 fn node(home: &Path, database: &TestDatabase) -> MutualServe {
     MutualServe::start(
         &assert_cmd::cargo::cargo_bin("mutual"),
@@ -32,24 +55,7 @@ fn two_nodes_on_one_postgres_issue_concurrently_and_agree() {
     // the issuing keys) and the same database.
     let second = node(&home, &database);
 
-    let key = dir.path().join("load.key");
-    let csr = dir.path().join("load.csr");
-    openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        "/CN=load-client",
-        "-keyout",
-        s(&key),
-        "-out",
-        s(&csr),
-    ]);
-    let request = json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" });
+    let request = client_sign_request(dir.path(), "load-client");
 
     const CLIENTS: usize = 8;
     const EACH: usize = 60;
@@ -496,25 +502,7 @@ fn a_service_killed_mid_load_loses_nothing(database: Option<&TestDatabase>) {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
-    let key = dir.path().join("crash.key");
-    let csr = dir.path().join("crash.csr");
-    openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        "/CN=crash-client",
-        "-keyout",
-        s(&key),
-        "-out",
-        s(&csr),
-    ]);
-    let body =
-        json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" }).to_string();
+    let body = client_sign_request(dir.path(), "crash-client").to_string();
     // Three revoked before the load.
     let mut revoked = Vec::new();
     for _ in 0..3 {
@@ -648,24 +636,7 @@ fn a_database_outage_fails_closed_and_heals_without_a_restart() {
         &dir.path().join("home"),
         &["--database", &postgres.url()],
     );
-    let key = dir.path().join("outage.key");
-    let csr = dir.path().join("outage.csr");
-    openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        "/CN=outage-client",
-        "-keyout",
-        s(&key),
-        "-out",
-        s(&csr),
-    ]);
-    let request = json!({ "csr": std::fs::read_to_string(&csr).unwrap(), "profile": "client" });
+    let request = client_sign_request(dir.path(), "outage-client");
     let chain_of = |body: &Value, name: &str| {
         let path = dir.path().join(name);
         std::fs::write(&path, body["chain"].as_str().unwrap()).unwrap();
