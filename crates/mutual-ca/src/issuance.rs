@@ -16,6 +16,7 @@ use time::{Duration, OffsetDateTime};
 use crate::home::IssuingRole;
 use crate::key::KeyType;
 use crate::profile::{Profile, ProfileKind};
+use crate::rehearsal::{Rehearsal, Signing};
 use crate::store::{AuditNote, CertificateRecord, NewCertificate, Store, StoreError};
 
 /// A name a certificate is issued for.
@@ -176,10 +177,10 @@ pub struct IssuingCa {
     /// The CA certificate parsed once into what rcgen signs with (its name, key usages and
     /// key identifier) and the key: re-parsing it for every certificate cost 3.3 µs each.
     issuer: rcgen::Issuer<'static, KeyPair>,
-    /// The same CA with a throwaway key of the same kind: every certificate is first
-    /// signed with it and linted, and only signed for real when it passes (as Let's
-    /// Encrypt's Boulder does), so the CA's key never signs a broken certificate.
-    rehearsal: rcgen::Issuer<'static, KeyPair>,
+    /// The same CA with a placeholder in place of its key ([`Rehearsal`]): every
+    /// certificate is first built with it, decoded and linted, and only signed for real
+    /// when it passes, so the CA's key never signs a broken certificate.
+    rehearsal: rcgen::Issuer<'static, Rehearsal>,
     /// Hex of its subject key identifier: the store's issuer id.
     pub key_id: String,
     /// RFC 4514.
@@ -223,10 +224,12 @@ impl IssuingCa {
                 cert.subject.rfc4514
             )));
         }
-        let throwaway = throwaway_key(&cert)
-            .generate()
-            .map_err(|e| bad(format!("rehearsal key: {e}")))?;
-        let rehearsal = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), throwaway)
+        let placeholder = Rehearsal::new(
+            throwaway_key(&cert),
+            cert.public_key.key_bytes.clone(),
+            cert.public_key.bits,
+        );
+        let rehearsal = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), placeholder)
             .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
         let issuer = rcgen::Issuer::from_ca_cert_der(&der.as_slice().into(), key)
             .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
@@ -451,23 +454,7 @@ const CA_ISSUERS_METHOD: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x0
 /// The Authority Information Access extension, which rcgen does not build: a SEQUENCE of
 /// (access method OID, uniformResourceIdentifier [6]) pairs.
 fn authority_info_access(entries: &[(&[u8], String)]) -> rcgen::CustomExtension {
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        let len = content.len();
-        if len < 0x80 {
-            out.push(len as u8);
-        } else {
-            let bytes: Vec<u8> = len
-                .to_be_bytes()
-                .into_iter()
-                .skip_while(|&b| b == 0)
-                .collect();
-            out.push(0x80 | bytes.len() as u8);
-            out.extend(bytes);
-        }
-        out.extend_from_slice(content);
-        out
-    }
+    use mutual_x509::tlv::encode as tlv;
     let mut descriptions = Vec::new();
     for (method, uri) in entries {
         let mut description = tlv(0x06, method);
@@ -531,16 +518,22 @@ pub async fn issue(
     let mut params = plan.params;
     for _ in 0..3 {
         params.serial_number = Some(random_serial()?);
-        // Rehearse with the throwaway key: the to-be-signed certificate is decoded, checked
-        // against the profile and linted; only then does the CA's own key sign it. The
-        // TBS is the same, so the rehearsal's decoding stands for the real certificate.
-        let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &ca.rehearsal, now)?;
+        // Rehearse without a signature: the to-be-signed certificate is decoded, checked
+        // against the profile and linted; only then does the CA's own key sign those very
+        // bytes.
+        let (rehearsed, decoded) =
+            build_checked(&params, &plan.profile, subject_key, &ca.rehearsal, now)?;
         lint_gate(&decoded)?;
-        let certificate = params
-            .signed_by(subject_key, &ca.issuer)
-            .map_err(|e| IssueError::Sign { source: e })?;
-        let pem = certificate.pem();
-        let fingerprint = mutual_x509::Fingerprints::of(certificate.der());
+        let der = crate::rehearsal::sign_rehearsed(rehearsed.der(), ca.issuer.key()).map_err(
+            |e| match e {
+                Signing::Key(source) => IssueError::Sign { source },
+                Signing::Malformed => IssueError::Construction {
+                    detail: e.to_string(),
+                },
+            },
+        )?;
+        let pem = mutual_x509::pem::encode("CERTIFICATE", &der);
+
         let new = NewCertificate {
             serial: decoded.serial.clone(),
             issuer_key_id: ca.key_id.clone(),
@@ -551,7 +544,7 @@ pub async fn issue(
             not_after: decoded.validity.not_after,
             profile: plan.profile.kind.to_string(),
             requester: plan.requester.clone(),
-            fingerprint_sha256: fingerprint.sha256,
+            fingerprint_sha256: mutual_x509::Fingerprints::sha256_of(&der),
             pem: pem.clone(),
             audit: plan.audit.clone(),
         };
@@ -571,19 +564,20 @@ pub async fn issue(
     Err(IssueError::SerialCollisions)
 }
 
-/// Signs and decodes the result, which must be what the profile promised.
-fn sign_checked(
+/// Builds (and signs, with `issuer`'s key) and decodes the result, which must be what the
+/// profile promised.
+fn build_checked(
     params: &CertificateParams,
     profile: &Profile,
     subject_key: &impl PublicKeyData,
     issuer: &rcgen::Issuer<'_, impl rcgen::SigningKey>,
     now: OffsetDateTime,
-) -> Result<(String, mutual_x509::Certificate), IssueError> {
+) -> Result<(rcgen::Certificate, mutual_x509::Certificate), IssueError> {
     let certificate = params
         .signed_by(subject_key, issuer)
         .map_err(|e| IssueError::Sign { source: e })?;
     let decoded = check_construction(certificate.der(), profile, now)?;
-    Ok((certificate.pem(), decoded))
+    Ok((certificate, decoded))
 }
 
 /// The certificate a plan would produce, for `--dry-run`: built exactly as `issue` builds
@@ -612,7 +606,7 @@ pub fn preview(
         .map_err(|e| bad(format!("CA certificate: rcgen cannot issue from it: {e}")))?;
     let mut params = plan.params.clone();
     params.serial_number = Some(random_serial()?);
-    let (_, decoded) = sign_checked(&params, &plan.profile, subject_key, &issuer, now)?;
+    let (_, decoded) = build_checked(&params, &plan.profile, subject_key, &issuer, now)?;
     lint_gate(&decoded)?;
     Ok(decoded)
 }
@@ -763,6 +757,67 @@ mod tests {
         assert!(within("example.internal", ".example.internal"));
         assert!(!within("example.internal.evil", "example.internal"));
         assert!(!within("badexample.internal", "example.internal"));
+    }
+
+    /// The rehearsal decodes and lints a certificate built with a placeholder signature;
+    /// that stands for the real one only if the to-be-signed bytes are identical, and the
+    /// CA's signature over them must verify.
+    #[test]
+    fn the_rehearsal_builds_the_tbs_the_ca_signs() {
+        use x509_parser::prelude::FromDer;
+        for key_type in [
+            KeyType::EcP256,
+            KeyType::EcP384,
+            KeyType::Ed25519,
+            KeyType::Rsa2048,
+        ] {
+            let ca_key = key_type.generate().expect("CA key");
+            let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+            ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+            ca_params.key_identifier_method = rcgen::KeyIdMethod::Sha256;
+            ca_params
+                .distinguished_name
+                .push(DnType::CommonName, "Rehearsal Test CA");
+            let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
+            let ca = IssuingCa::new(&ca_cert.pem(), ca_key).expect("issuing CA");
+
+            let leaf_key = KeyType::EcP256.generate().expect("leaf key");
+            let mut params =
+                CertificateParams::new(vec!["a.example.internal".to_owned()]).expect("params");
+            params.serial_number = Some(random_serial().expect("serial"));
+            let rehearsed = params
+                .signed_by(&leaf_key, &ca.rehearsal)
+                .expect("rehearsal");
+            let signed =
+                crate::rehearsal::sign_rehearsed(rehearsed.der(), ca.issuer.key()).expect("signed");
+            let by_rcgen = params
+                .signed_by(&leaf_key, &ca.issuer)
+                .expect("rcgen signs");
+            let tbs = |der: &[u8]| {
+                let (_, cert) =
+                    x509_parser::certificate::X509Certificate::from_der(der).expect("decodes");
+                (
+                    cert.tbs_certificate.as_ref().to_vec(),
+                    cert.signature_value.data.len(),
+                )
+            };
+            let (rehearsed_tbs, rehearsed_len) = tbs(rehearsed.der());
+            let (signed_tbs, signed_len) = tbs(&signed);
+            // The placeholder shapes the same TBS as rcgen builds with the real key.
+            assert_eq!(rehearsed_tbs, tbs(by_rcgen.der()).0, "{key_type}");
+            assert_eq!(rehearsed_tbs, signed_tbs, "{key_type}");
+            // ECDSA signatures vary by a byte or two; the placeholder has the usual size.
+            assert!(rehearsed_len.abs_diff(signed_len) <= 2, "{key_type}");
+            let now = OffsetDateTime::now_utc();
+            let leaf = mutual_x509::Certificate::from_der(&signed, now).expect("decodes");
+            let ca_decoded =
+                mutual_x509::Certificate::from_der(ca_cert.der(), now).expect("CA decodes");
+            assert_eq!(
+                leaf.signature_by(&ca_decoded),
+                mutual_x509::SignatureCheck::Valid,
+                "{key_type}"
+            );
+        }
     }
 
     #[test]

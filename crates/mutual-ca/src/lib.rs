@@ -13,4 +13,5 @@ pub mod ocsp;
 pub mod passphrase;
 pub mod pkcs12;
 pub mod profile;
+mod rehearsal;
 pub mod store;

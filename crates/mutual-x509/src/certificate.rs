@@ -41,11 +41,18 @@ pub struct Fingerprints {
 
 impl Fingerprints {
     pub fn of(der: &[u8]) -> Self {
-        use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
+        use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
         Fingerprints {
-            sha256: hex::colon_upper(digest(&SHA256, der).as_ref()),
+            sha256: Fingerprints::sha256_of(der),
             sha1: hex::colon_upper(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref()),
         }
+    }
+
+    /// The SHA-256 fingerprint alone, as [`Fingerprints::sha256`] writes it: what a store
+    /// keys certificates by, without the SHA-1 nobody asked for.
+    pub fn sha256_of(der: &[u8]) -> String {
+        use aws_lc_rs::digest::{SHA256, digest};
+        hex::colon_upper(digest(&SHA256, der).as_ref())
     }
 }
 

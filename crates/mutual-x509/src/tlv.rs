@@ -92,6 +92,16 @@ impl From<TlvError> for DecodeError {
     }
 }
 
+/// One DER element: `tag`, the length octets for `content`, and `content`.
+pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let length = length_octets(content.len());
+    let mut out = Vec::with_capacity(1 + length.len() + content.len());
+    out.push(tag);
+    out.extend_from_slice(&length);
+    out.extend_from_slice(content);
+    out
+}
+
 /// The DER length octets for a value of `len` bytes.
 pub(crate) fn length_octets(len: usize) -> Vec<u8> {
     if len < 0x80 {
@@ -174,6 +184,19 @@ fn push_decimal(out: &mut String, mut value: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_reads_back_at_every_length_form() {
+        for length in [0usize, 127, 128, 255, 256, 70_000] {
+            let encoded = encode(OCTET_STRING, &vec![7; length]);
+            let (tlv, rest) = read(&encoded).expect("reads back");
+            assert_eq!(
+                (tlv.tag, tlv.value.len(), rest.len()),
+                (OCTET_STRING, length, 0)
+            );
+            assert_eq!(tlv.raw, &encoded[..]);
+        }
+    }
 
     #[test]
     fn reads_short_and_long_lengths() {
