@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use super::{Database, RevocationReason};
+use super::{Database, Order, RevocationReason};
 
 /// Everything that can go wrong in the certificate store.
 ///
@@ -71,6 +71,13 @@ pub enum StoreError {
     InvalidSan { input: String },
     #[error("`{input}` is not a list cursor: expected the `next` value a previous page returned")]
     InvalidCursor { input: String },
+    #[error(
+        "the page position was written for the `{cursor}` order, but this list is in the \
+         `{query}` order: start again from the first page"
+    )]
+    CursorOrderMismatch { cursor: Order, query: Order },
+    #[error("`{input}` is not an order: expected `expiry`, `expiry-desc`, `newest` or `subject`")]
+    InvalidOrder { input: String },
     #[error(
         "`{input}` is not a revocation reason: expected one of the RFC 5280 names, \
          such as `keyCompromise` or `superseded`"
@@ -185,6 +192,8 @@ impl StoreError {
             Self::InvalidKeyId { .. } => "invalid_key_id",
             Self::InvalidSan { .. } => "invalid_san",
             Self::InvalidCursor { .. } => "invalid_cursor",
+            Self::CursorOrderMismatch { .. } => "cursor_order_mismatch",
+            Self::InvalidOrder { .. } => "invalid_order",
             Self::InvalidRevocationReason { .. } => "invalid_revocation_reason",
             Self::InvalidStatus { .. } => "invalid_status",
             Self::NotFound { .. } => "certificate_not_found",

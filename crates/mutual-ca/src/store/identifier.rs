@@ -158,6 +158,80 @@ pub(crate) fn san_match(input: &str) -> SanMatch {
     SanMatch::Value(values)
 }
 
+/// What the subject order sorts by and a subject search matches: the subject's common name
+/// (its first `CN`, the most specific in RFC 4514's order), unescaped, trimmed and in lower
+/// case; the whole subject in lower case when it names no common name.
+pub(crate) fn subject_key(subject: &str) -> String {
+    common_name(subject)
+        .unwrap_or_else(|| subject.to_owned())
+        .trim()
+        .to_lowercase()
+}
+
+/// The value of the first `CN` (or `2.5.4.3`) attribute of an RFC 4514 string.
+fn common_name(subject: &str) -> Option<String> {
+    let mut chars = subject.chars();
+    loop {
+        // One attribute: `type=value`, up to an unescaped `,` or `+`.
+        let mut kind = String::new();
+        let mut bytes = Vec::new();
+        let mut in_value = false;
+        let mut ended = true;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if in_value => match chars.next() {
+                    Some(first) if first.is_ascii_hexdigit() => {
+                        let second = chars.next()?;
+                        let byte = u8::from_str_radix(&format!("{first}{second}"), 16).ok()?;
+                        bytes.push(byte);
+                    }
+                    Some(escaped) => {
+                        let mut buffer = [0; 4];
+                        bytes.extend_from_slice(escaped.encode_utf8(&mut buffer).as_bytes());
+                    }
+                    None => return None,
+                },
+                ',' | '+' if in_value => {
+                    ended = false;
+                    break;
+                }
+                '=' if !in_value => in_value = true,
+                c if in_value => {
+                    let mut buffer = [0; 4];
+                    bytes.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+                }
+                c => kind.push(c),
+            }
+        }
+        let kind = kind.trim();
+        if in_value && (kind.eq_ignore_ascii_case("CN") || kind == "2.5.4.3") {
+            return Some(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        if ended {
+            return None;
+        }
+    }
+}
+
+/// The least string above every string that starts with `prefix`, in code point (and so
+/// UTF-8 byte) order: `prefix <= s < bound` selects the strings starting with `prefix` from
+/// an index. `None` when there is none (a prefix of U+10FFFF only).
+pub(crate) fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        // Past the surrogates, which no string holds.
+        if (0xD800..=0xDFFF).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(next) = char::from_u32(next) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +336,35 @@ mod tests {
             san_match("spiffe://td/x"),
             SanMatch::Value(vec!["spiffe://td/x".into()])
         );
+    }
+
+    #[test]
+    fn subject_key_is_the_common_name_in_lower_case() {
+        assert_eq!(subject_key("CN=Alice Smith,O=Acme"), "alice smith");
+        assert_eq!(subject_key("O=Acme,cn=Bob"), "bob");
+        assert_eq!(subject_key("2.5.4.3=Carol+OU=x"), "carol");
+        assert_eq!(subject_key("CN=a\\,b\\+c,O=x"), "a,b+c");
+        assert_eq!(subject_key("CN=\\3Cscript\\3E"), "<script>");
+        assert_eq!(subject_key("CN=Ünïcode"), "ünïcode");
+        assert_eq!(subject_key("O=Acme,C=DE"), "o=acme,c=de");
+        assert_eq!(subject_key(""), "");
+        assert_eq!(subject_key("CN=broken\\"), "cn=broken\\");
+    }
+
+    #[test]
+    fn prefix_bound_is_above_every_extension() {
+        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
+        assert_eq!(
+            prefix_upper_bound("a\u{D7FF}").as_deref(),
+            Some("a\u{E000}")
+        );
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+        assert_eq!(prefix_upper_bound(""), None);
+        let bound = prefix_upper_bound("ab").unwrap();
+        for s in ["ab", "ab\u{10FFFE}zz", "abz", "ab\u{7F}"] {
+            assert!(s >= "ab" && s < bound.as_str(), "{s}");
+        }
+        assert!("ac" >= bound.as_str());
     }
 }

@@ -32,8 +32,8 @@ pub use census::Census;
 pub use error::StoreError;
 pub use location::{Database, DatabaseError, PostgresUrl};
 pub use model::{
-    CertificateRecord, Cursor, Lookup, NewCertificate, Page, Query, Revocation, RevocationReason,
-    RevokedSerial, Status, StatusFilter,
+    CertificateRecord, Cursor, ExpiryCount, Lookup, NewCertificate, Order, Page, Query, Revocation,
+    RevocationReason, RevokedSerial, Status, StatusFilter,
 };
 pub use schema::{
     Migration, SchemaStatus, known_version as known_schema_version, status as schema_status,
@@ -134,10 +134,29 @@ impl Store {
         on_backend!(self, store => store.find(lookup).await)
     }
 
-    /// The certificates `query` selects, ordered by `not_after` then `id`, one page at a
-    /// time: pass the page's `next` as the following query's `after`.
+    /// The certificates `query` selects in its [`Order`] (ties broken by the row's id), one
+    /// page at a time: pass the page's `next` as the following query's `after`. A cursor
+    /// written for another order is [`StoreError::CursorOrderMismatch`].
     pub async fn list(&self, query: &Query) -> Result<Page, StoreError> {
         on_backend!(self, store => store.list(query).await)
+    }
+
+    /// How many certificates `query` selects over all its pages (its `after`, `order` and
+    /// `limit` are ignored). It reads every match, so keep it to narrow filters.
+    pub async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        on_backend!(self, store => store.count(query).await)
+    }
+
+    /// Valid (not revoked) certificates expiring in each of `buckets` consecutive periods
+    /// of `width` from `now`, per profile, counted in the database. Empty buckets are left
+    /// out; the rest come in (bucket, profile) order.
+    pub async fn expiry_counts(
+        &self,
+        now: OffsetDateTime,
+        width: time::Duration,
+        buckets: u32,
+    ) -> Result<Vec<ExpiryCount>, StoreError> {
+        on_backend!(self, store => store.expiry_counts(now, width, buckets).await)
     }
 
     /// Marks the certificate revoked as `revocation` says, in one transaction with who did

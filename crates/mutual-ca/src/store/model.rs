@@ -322,7 +322,16 @@ pub struct Query {
     /// Certificates naming this SAN: a display form (`DNS:host.example`, `IP:10.0.0.1`) or a
     /// bare value matched against any kind. DNS names match case-insensitively.
     pub san: Option<String>,
-    /// Continue after this point: the `next` of the previous page.
+    /// Certificates whose subject common name starts with this, ignoring case (the whole
+    /// RFC 4514 subject for a subject without one). Combined with the other filters.
+    pub subject: Option<String>,
+    /// One search box: certificates that [`Query::san`] would select for this term, or
+    /// whose common name starts with it as [`Query::subject`] matches.
+    pub search: Option<String>,
+    /// The order of the pages.
+    pub order: Order,
+    /// Continue after this point: the `next` of the previous page, listed in the same
+    /// [`Query::order`] (a cursor of another order is [`StoreError::CursorOrderMismatch`]).
     pub after: Option<Cursor>,
     /// Records per page, at least 1 and at most [`Query::MAX_LIMIT`].
     pub limit: u32,
@@ -340,6 +349,9 @@ impl Query {
             status: None,
             expiring_within: None,
             san: None,
+            subject: None,
+            search: None,
+            order: Order::ExpirySoonest,
             after: None,
             limit: Self::DEFAULT_LIMIT,
         }
@@ -350,7 +362,70 @@ impl Query {
     }
 }
 
-/// One page of `list`, ordered by `not_after` then `id`.
+/// How many valid certificates of one profile expire in one period of
+/// [`Store::expiry_counts`](super::Store::expiry_counts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryCount {
+    /// The period, from 0: `not_after` in `[now + bucket * width, now + (bucket + 1) * width)`.
+    pub bucket: u32,
+    pub profile: String,
+    pub count: u64,
+}
+
+/// The orders `list` pages through, each backed by an index and broken by the row's `id`,
+/// so keyset pagination sees every record once even when many share the sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Order {
+    /// `not_after` ascending: what expires next first.
+    #[default]
+    ExpirySoonest,
+    /// `not_after` descending.
+    ExpiryLatest,
+    /// Newest recorded first (the store's row order, which is issuance order).
+    Newest,
+    /// By common name, case-insensitively (the whole subject when it has none).
+    Subject,
+}
+
+impl Order {
+    pub const ALL: [Self; 4] = [
+        Self::ExpirySoonest,
+        Self::ExpiryLatest,
+        Self::Newest,
+        Self::Subject,
+    ];
+
+    /// The word of `--sort` and of the dashboard's `sort=`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ExpirySoonest => "expiry",
+            Self::ExpiryLatest => "expiry-desc",
+            Self::Newest => "newest",
+            Self::Subject => "subject",
+        }
+    }
+}
+
+impl fmt::Display for Order {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Order {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|order| order.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| StoreError::InvalidOrder {
+                input: s.to_owned(),
+            })
+    }
+}
+
+/// One page of `list`, in the query's [`Order`].
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -359,26 +434,61 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
-/// A position in the `list` order. Its text form (`Display`/`FromStr`) is short enough for a
-/// command line; its contents are not part of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A position in one `list` order: the order, the last row's sort key and its id. Its text
+/// form (`Display`/`FromStr`) is short enough for a command line and an address; its
+/// contents are not part of the API. The expiry order keeps the form it always had
+/// (`NOT_AFTER-ID`); the others are `ORDER:ID:KEY`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor {
-    pub(crate) not_after: i64,
+    pub(crate) order: Order,
+    pub(crate) key: CursorKey,
     pub(crate) id: i64,
 }
 
+/// The sort key a cursor carries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum CursorKey {
+    /// `not_after`, Unix seconds.
+    Time(i64),
+    /// The case-folded common name the subject order sorts by.
+    Name(String),
+    /// The id alone is the key.
+    Id,
+}
+
 impl Cursor {
-    pub(crate) fn after(record: &CertificateRecord) -> Self {
+    /// After `record` in `order`; `name` is the record's subject sort key.
+    pub(crate) fn after(order: Order, record: &CertificateRecord, name: String) -> Self {
+        let key = match order {
+            Order::ExpirySoonest | Order::ExpiryLatest => {
+                CursorKey::Time(record.not_after.unix_timestamp())
+            }
+            Order::Newest => CursorKey::Id,
+            Order::Subject => CursorKey::Name(name),
+        };
         Self {
-            not_after: record.not_after.unix_timestamp(),
+            order,
+            key,
             id: record.id,
         }
+    }
+
+    /// The order this cursor pages through.
+    pub fn order(&self) -> Order {
+        self.order
     }
 }
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.not_after, self.id)
+        match (&self.order, &self.key) {
+            (Order::ExpirySoonest, CursorKey::Time(not_after)) => {
+                write!(f, "{not_after}-{}", self.id)
+            }
+            (order, CursorKey::Time(not_after)) => write!(f, "{order}:{}:{not_after}", self.id),
+            (order, CursorKey::Name(name)) => write!(f, "{order}:{}:{name}", self.id),
+            (order, CursorKey::Id) => write!(f, "{order}:{}:", self.id),
+        }
     }
 }
 
@@ -389,11 +499,30 @@ impl FromStr for Cursor {
         let invalid = || StoreError::InvalidCursor {
             input: s.to_owned(),
         };
-        // rsplit: not_after may be negative (a notAfter before 1970), the id never is.
-        let (not_after, id) = s.trim().rsplit_once('-').ok_or_else(invalid)?;
-        let not_after = not_after.parse().map_err(|_| invalid())?;
+        let Some((order, rest)) = s.split_once(':') else {
+            // rsplit: not_after may be negative (a notAfter before 1970), the id never is.
+            let (not_after, id) = s.trim().rsplit_once('-').ok_or_else(invalid)?;
+            let not_after = not_after.parse().map_err(|_| invalid())?;
+            let id = id.parse().map_err(|_| invalid())?;
+            return Ok(Self {
+                order: Order::ExpirySoonest,
+                key: CursorKey::Time(not_after),
+                id,
+            });
+        };
+        let order: Order = order.parse().map_err(|_| invalid())?;
+        // The key last: a common name may hold colons.
+        let (id, key) = rest.split_once(':').ok_or_else(invalid)?;
         let id = id.parse().map_err(|_| invalid())?;
-        Ok(Self { not_after, id })
+        let key = match order {
+            Order::ExpirySoonest | Order::ExpiryLatest => {
+                CursorKey::Time(key.parse().map_err(|_| invalid())?)
+            }
+            Order::Newest if key.is_empty() => CursorKey::Id,
+            Order::Newest => return Err(invalid()),
+            Order::Subject => CursorKey::Name(key.to_owned()),
+        };
+        Ok(Self { order, key, id })
     }
 }
 
@@ -431,19 +560,34 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_through_text() {
+        let cursor = |order, key| Cursor { order, key, id: 42 };
         for cursor in [
-            Cursor {
-                not_after: 1_767_225_600,
-                id: 42,
-            },
-            Cursor {
-                not_after: -86_400,
-                id: 1,
-            },
+            cursor(Order::ExpirySoonest, CursorKey::Time(1_767_225_600)),
+            cursor(Order::ExpirySoonest, CursorKey::Time(-86_400)),
+            cursor(Order::ExpiryLatest, CursorKey::Time(-86_400)),
+            cursor(Order::Newest, CursorKey::Id),
+            cursor(Order::Subject, CursorKey::Name("a:b, c-d".into())),
+            cursor(Order::Subject, CursorKey::Name(String::new())),
         ] {
             assert_eq!(cursor.to_string().parse::<Cursor>().unwrap(), cursor);
         }
-        for input in ["", "12", "a-1", "1-", "1-b"] {
+        // The expiry order's text is the one cursors always had.
+        assert_eq!(
+            cursor(Order::ExpirySoonest, CursorKey::Time(7)).to_string(),
+            "7-42"
+        );
+        for input in [
+            "",
+            "12",
+            "a-1",
+            "1-",
+            "1-b",
+            "sideways:1:2",
+            "subject:x:name",
+            "subject:1",
+            "newest:1:2",
+            "expiry-desc:1:soon",
+        ] {
             assert_eq!(
                 input.parse::<Cursor>().unwrap_err().code(),
                 "invalid_cursor"
@@ -467,6 +611,14 @@ mod tests {
             Lookup::Serial("0A1B".into())
         );
         assert_eq!("zz".parse::<Lookup>().unwrap_err().code(), "invalid_serial");
+    }
+
+    #[test]
+    fn orders_parse_their_words() {
+        for order in Order::ALL {
+            assert_eq!(order.as_str().parse::<Order>().unwrap(), order);
+        }
+        assert_eq!("up".parse::<Order>().unwrap_err().code(), "invalid_order");
     }
 
     #[test]

@@ -24,8 +24,8 @@ use super::{Database, StoreError, WriteStats};
 /// entry ($16-$18: actor, action, detail; none when $16 is NULL), as one statement.
 const RECORD: &str = "WITH c AS ( \
        INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, not_before, \
-         not_after, profile, requester, fingerprint_sha256, pem, created_at) \
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id \
+         not_after, profile, requester, fingerprint_sha256, pem, created_at, subject_key) \
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $19) RETURNING id \
      ), s AS ( \
        INSERT INTO certificate_sans (certificate_id, position, kind, value) \
        SELECT c.id, v.position, v.kind, v.value \
@@ -113,11 +113,13 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|source| migrate_error(&location, source))?;
-        Ok(Self {
+        let store = Self {
             pool,
             counters: Arc::default(),
             closing: Arc::default(),
-        })
+        };
+        store.fill_subject_keys().await?;
+        Ok(store)
     }
 
     /// Waits for the records in flight, then closes the connections.
@@ -166,6 +168,7 @@ impl PgStore {
             .bind(audit.map(|note| note.actor.as_str()))
             .bind(audit.map(|note| note.action.as_str()))
             .bind(audit.map(|note| note.detail.as_str()))
+            .bind(&row.subject_key)
             .fetch_one(&self.pool)
             .await
             .map_err(|source| row.refused(source))?;
@@ -206,6 +209,7 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
+    use crate::store::model::{Order, Query};
 
     /// As SQLite's `lookups_use_their_index`: each lookup can be served by the index meant
     /// for it (sequential scans disabled, since on a table this small they would win).
@@ -224,6 +228,14 @@ mod tests {
             .await
             .expect("set");
         let fingerprint = ["AB"; 32].join(":");
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let mut by_subject = Query::new(now);
+        by_subject.subject = Some("ab".to_owned());
+        by_subject.order = Order::Subject;
+        let by_subject = PgStore::list_statement(&by_subject, 50).into_sql();
+        let mut in_subject_order = Query::new(now);
+        in_subject_order.order = Order::Subject;
+        let in_subject_order = PgStore::list_statement(&in_subject_order, 50).into_sql();
         let cases = [
             (
                 rows::FIND_BY_SERIAL,
@@ -255,6 +267,17 @@ mod tests {
                 rows::EXPIRING,
                 "(0, 100)".to_owned(),
                 "certificates_revoked_",
+            ),
+            // A subject search is a range of the subject keys, in their order.
+            (
+                by_subject.as_str(),
+                "('ab', 'ac', 51)".to_owned(),
+                "certificates_subject_key",
+            ),
+            (
+                in_subject_order.as_str(),
+                "(51)".to_owned(),
+                "certificates_subject_key",
             ),
         ];
         for (index, (sql, arguments, expected)) in cases.into_iter().enumerate() {

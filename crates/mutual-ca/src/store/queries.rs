@@ -15,10 +15,10 @@ macro_rules! shared_queries {
         use $crate::store::census::Census;
         use $crate::store::identifier::{self, SanMatch};
         use $crate::store::model::{
-            CertificateRecord, Cursor, Lookup, Page, Query, Revocation, RevokedSerial, Status,
-            StatusFilter,
+            CertificateRecord, Cursor, CursorKey, ExpiryCount, Lookup, Order, Page, Query,
+            Revocation, RevokedSerial, Status, StatusFilter,
         };
-        use $crate::store::rows::{
+        use $crate::store::rows::{self,
             EXPIRING, FIND_BY_ISSUER_SERIAL, FIND_BY_SERIAL, REDEEM_ATTEMPTS, REVOKED_SERIALS,
             RawRecord, RawToken, RevokedRow, already_revoked, columns, database, decode_revoked,
             token_columns,
@@ -70,6 +70,14 @@ macro_rules! shared_queries {
         }
 
         pub(in crate::store) async fn list(&self, query: &Query) -> Result<Page, StoreError> {
+            if let Some(cursor) = &query.after
+                && cursor.order != query.order
+            {
+                return Err(StoreError::CursorOrderMismatch {
+                    cursor: cursor.order,
+                    query: query.order,
+                });
+            }
             let limit = query.effective_limit();
             let rows: Vec<RawRecord> = Self::list_statement(query, limit)
                 .build_query_as()
@@ -84,7 +92,9 @@ macro_rules! shared_queries {
                 .map(RawRecord::decode)
                 .collect::<Result<Vec<_>, _>>()?;
             let next = if more {
-                records.last().map(Cursor::after)
+                records.last().map(|last| {
+                    Cursor::after(query.order, last, identifier::subject_key(&last.subject))
+                })
             } else {
                 None
             };
@@ -196,14 +206,157 @@ macro_rules! shared_queries {
             raw.map(RawRecord::decode).transpose()
         }
 
-        /// The SELECT behind [`SqliteStore::list`]: `limit + 1` rows in (not_after, id) order.
+        /// How many certificates `query` selects, all pages together (its cursor, order
+        /// and limit aside).
+        pub(in crate::store) async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+            let mut select = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM certificates WHERE 1 = 1");
+            Self::push_filters(&mut select, query);
+            let count: i64 = select
+                .build_query_scalar()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(database("counting certificates"))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        }
+
+        /// Valid certificates expiring in each of `buckets` periods of `width` from `now`,
+        /// per profile, counted by the database: every certificate in range (an index range
+        /// of `not_after`) less the revoked ones (the partial index over revoked rows), as
+        /// the census counts, so no row is read back into the service.
+        pub(in crate::store) async fn expiry_counts(
+            &self,
+            now: OffsetDateTime,
+            width: Duration,
+            buckets: u32,
+        ) -> Result<Vec<ExpiryCount>, StoreError> {
+            let width_s = width.whole_seconds().max(1);
+            let start = now.unix_timestamp();
+            let end = start.saturating_add(width_s.saturating_mul(i64::from(buckets)));
+            let mut counts: Vec<ExpiryCount> = Vec::new();
+            for (sql, sign) in [
+                (rows::EXPIRY_COUNTS, 1_i64),
+                (rows::REVOKED_EXPIRY_COUNTS, -1_i64),
+            ] {
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+                    .bind(start)
+                    .bind(width_s)
+                    .bind(end)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(database("counting certificates by expiry"))?;
+                for (profile, bucket, count) in rows {
+                    let Ok(bucket) = u32::try_from(bucket) else {
+                        continue;
+                    };
+                    match counts
+                        .iter_mut()
+                        .find(|c| c.bucket == bucket && c.profile == profile)
+                    {
+                        Some(found) => {
+                            found.count = found.count.saturating_add_signed(sign * count);
+                        }
+                        None if sign > 0 => counts.push(ExpiryCount {
+                            bucket,
+                            profile,
+                            count: u64::try_from(count).unwrap_or(0),
+                        }),
+                        None => {}
+                    }
+                }
+            }
+            counts.retain(|c| c.count > 0);
+            counts.sort_by(|a, b| (a.bucket, &a.profile).cmp(&(b.bucket, &b.profile)));
+            Ok(counts)
+        }
+
+        /// Computes `subject_key` for the rows recorded before migration 0006 (or restored
+        /// from a backup, which does not carry it), a thousand per transaction. Returns how
+        /// many it filled; on an up-to-date store it is one index lookup.
+        pub(in crate::store) async fn fill_subject_keys(&self) -> Result<u64, StoreError> {
+            let operation = "computing the subject search keys";
+            let mut filled = 0;
+            loop {
+                let pending: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT id, subject FROM certificates WHERE subject_key IS NULL \
+                     ORDER BY id LIMIT 1000",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database(operation))?;
+                if pending.is_empty() {
+                    return Ok(filled);
+                }
+                let mut tx = self.pool.begin().await.map_err(database(operation))?;
+                for (id, subject) in &pending {
+                    sqlx::query("UPDATE certificates SET subject_key = $1 WHERE id = $2")
+                        .bind(identifier::subject_key(subject))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database(operation))?;
+                }
+                tx.commit().await.map_err(database(operation))?;
+                filled += pending.len() as u64;
+            }
+        }
+
+        /// The SELECT behind [`SqliteStore::list`]: `limit + 1` rows in the query's order.
         pub(in crate::store) fn list_statement(query: &Query, limit: u32) -> QueryBuilder<'static, $db> {
-            let now = query.now.unix_timestamp();
             let mut select = QueryBuilder::<$db>::new(concat!(
                 "SELECT ",
                 columns!(),
                 " FROM certificates WHERE 1 = 1"
             ));
+            Self::push_filters(&mut select, query);
+            if let Some(cursor) = &query.after {
+                // `list` refused a cursor of another order: the key is this order's.
+                match (&cursor.key, query.order) {
+                    (CursorKey::Time(not_after), Order::ExpiryLatest) => {
+                        select
+                            .push(" AND (not_after, id) < (")
+                            .push_bind(*not_after)
+                            .push(", ")
+                            .push_bind(cursor.id)
+                            .push(")");
+                    }
+                    (CursorKey::Time(not_after), _) => {
+                        select
+                            .push(" AND (not_after, id) > (")
+                            .push_bind(*not_after)
+                            .push(", ")
+                            .push_bind(cursor.id)
+                            .push(")");
+                    }
+                    (CursorKey::Name(name), _) => {
+                        select
+                            .push(" AND (subject_key, id) > (")
+                            .push_bind(name.clone())
+                            .push(", ")
+                            .push_bind(cursor.id)
+                            .push(")");
+                    }
+                    (CursorKey::Id, _) => {
+                        select.push(" AND id < ").push_bind(cursor.id);
+                    }
+                }
+            }
+            // Each order is an index's order (`certificates_not_after`, read backwards for
+            // the latest first; the primary key; `certificates_subject_key`), the id last
+            // so that ties are cut the same way on every page.
+            select.push(match query.order {
+                Order::ExpirySoonest => " ORDER BY not_after, id",
+                Order::ExpiryLatest => " ORDER BY not_after DESC, id DESC",
+                Order::Newest => " ORDER BY id DESC",
+                Order::Subject => " ORDER BY subject_key, id",
+            });
+            // One row more than asked tells whether another page follows, without a count.
+            select.push(" LIMIT ").push_bind(i64::from(limit) + 1);
+            select
+        }
+
+        /// The WHERE terms of `query`'s filters, after a `WHERE 1 = 1`.
+        fn push_filters(select: &mut QueryBuilder<'static, $db>, query: &Query) {
+            let now = query.now.unix_timestamp();
             if let Some(profile) = &query.profile {
                 select.push(" AND profile = ").push_bind(profile.clone());
             }
@@ -232,39 +385,54 @@ macro_rules! shared_queries {
                     .push_bind(until);
             }
             if let Some(san) = &query.san {
-                select.push(" AND id IN (SELECT certificate_id FROM certificate_sans WHERE ");
-                match identifier::san_match(san) {
-                    SanMatch::Exact(san) => {
-                        select
-                            .push("value = ")
-                            .push_bind(san.value)
-                            .push(" AND kind = ")
-                            .push_bind(san.kind);
-                    }
-                    SanMatch::Value(values) => {
-                        select.push("value IN (");
-                        let mut separated = select.separated(", ");
-                        for value in values {
-                            separated.push_bind(value);
-                        }
-                        select.push(")");
-                    }
-                }
+                select.push(" AND ");
+                Self::push_san(select, san);
+            }
+            if let Some(subject) = &query.subject {
+                select.push(" AND ");
+                Self::push_subject(select, subject);
+            }
+            if let Some(term) = &query.search {
+                select.push(" AND (");
+                Self::push_san(select, term);
+                select.push(" OR ");
+                Self::push_subject(select, term);
                 select.push(")");
             }
-            if let Some(cursor) = query.after {
-                select
-                    .push(" AND (not_after, id) > (")
-                    .push_bind(cursor.not_after)
-                    .push(", ")
-                    .push_bind(cursor.id)
-                    .push(")");
+        }
+
+        /// Certificates naming `san`: an index lookup in `certificate_sans`.
+        fn push_san(select: &mut QueryBuilder<'static, $db>, san: &str) {
+            select.push("id IN (SELECT certificate_id FROM certificate_sans WHERE ");
+            match identifier::san_match(san) {
+                SanMatch::Exact(san) => {
+                    select
+                        .push("value = ")
+                        .push_bind(san.value)
+                        .push(" AND kind = ")
+                        .push_bind(san.kind);
+                }
+                SanMatch::Value(values) => {
+                    select.push("value IN (");
+                    let mut separated = select.separated(", ");
+                    for value in values {
+                        separated.push_bind(value);
+                    }
+                    select.push(")");
+                }
             }
-            // One row more than asked tells whether another page follows, without a count.
-            select
-                .push(" ORDER BY not_after, id LIMIT ")
-                .push_bind(i64::from(limit) + 1);
-            select
+            select.push(")");
+        }
+
+        /// Certificates whose subject key starts with `prefix` (case-folded as the key is):
+        /// a range of `certificates_subject_key`. An empty prefix matches every key.
+        fn push_subject(select: &mut QueryBuilder<'static, $db>, prefix: &str) {
+            let prefix = prefix.trim().to_lowercase();
+            select.push("(subject_key >= ").push_bind(prefix.clone());
+            if let Some(bound) = identifier::prefix_upper_bound(&prefix) {
+                select.push(" AND subject_key < ").push_bind(bound);
+            }
+            select.push(")");
         }
 
         pub(in crate::store) async fn audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
@@ -727,7 +895,9 @@ macro_rules! shared_queries {
                 }
                 tx.commit()
                     .await
-                    .map_err(database("committing a restore"))
+                    .map_err(database("committing a restore"))?;
+                // A snapshot does not carry the derived subject keys.
+                self.fill_subject_keys().await.map(|_| ())
             }
         }
         };

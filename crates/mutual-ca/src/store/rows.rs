@@ -58,6 +58,16 @@ pub(super) const EXPIRING: &str = "SELECT \
      - (SELECT COUNT(*) FROM certificates WHERE status = 'revoked' \
         AND not_after >= $1 AND not_after <= $2)";
 
+/// Certificates of each profile with `not_after` in [$1, $3), per period of $2 seconds
+/// from $1 ([`EXPIRY_COUNTS`] less [`REVOKED_EXPIRY_COUNTS`] is the valid ones, as
+/// [`EXPIRING`] counts).
+pub(super) const EXPIRY_COUNTS: &str = "SELECT profile, (not_after - $1) / $2 AS bucket, \
+     COUNT(*) FROM certificates WHERE not_after >= $1 AND not_after < $3 \
+     GROUP BY profile, bucket";
+pub(super) const REVOKED_EXPIRY_COUNTS: &str = "SELECT profile, (not_after - $1) / $2 AS bucket, \
+     COUNT(*) FROM certificates WHERE status = 'revoked' AND not_after >= $1 AND not_after < $3 \
+     GROUP BY profile, bucket";
+
 /// Redemptions retried when the row changed between the guarded UPDATE and the read that
 /// explains its failure (a claim given back in between): rare, and bounded.
 pub(super) const REDEEM_ATTEMPTS: u32 = 3;
@@ -262,6 +272,8 @@ pub(super) struct NewRow {
     pub(super) indexed_sans: Vec<IndexedSan>,
     pub(super) sans_json: String,
     pub(super) created_at: i64,
+    /// What the subject search and order use: see [`identifier::subject_key`].
+    pub(super) subject_key: String,
     pub(super) new: NewCertificate,
 }
 
@@ -278,6 +290,7 @@ impl NewRow {
                 .collect::<Result<Vec<_>, _>>()?,
             sans_json: serde_json::Value::from(new.sans.clone()).to_string(),
             created_at: OffsetDateTime::now_utc().unix_timestamp(),
+            subject_key: identifier::subject_key(&new.subject),
             new: new.clone(),
         })
     }

@@ -73,10 +73,12 @@ impl SqliteStore {
         // Writes go through one connection of their own, outside the pool: the writer
         // holds it for good, and it skips the pool's ping on every acquire.
         let connection = busy_retry(path, || options.connect()).await?;
-        Ok(Self {
+        let store = Self {
             pool,
             writer: Writer::start(connection),
-        })
+        };
+        store.fill_subject_keys().await?;
+        Ok(store)
     }
 
     /// Lets the writer commit what is queued, then closes its connection and the pool's.
@@ -196,7 +198,7 @@ fn migrate_error(path: &Path, source: sqlx::migrate::MigrateError) -> StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::model::{Query, StatusFilter};
+    use crate::store::model::{Order, Query, StatusFilter};
     use time::OffsetDateTime;
 
     /// SQLite's plan for `sql`, one line per step.
@@ -269,6 +271,27 @@ mod tests {
             (
                 listing(&|q| q.san = Some("DNS:host.example".to_owned())),
                 "INDEX certificate_sans_value",
+            ),
+            (
+                listing(&|q| q.subject = Some("Host".to_owned())),
+                "INDEX certificates_subject_key",
+            ),
+            (
+                listing(&|q| q.order = Order::Subject),
+                "INDEX certificates_subject_key",
+            ),
+            (
+                listing(&|q| q.order = Order::ExpiryLatest),
+                "INDEX certificates_not_after",
+            ),
+            // The one search box: the SAN index and the subject index, one or the other.
+            (
+                listing(&|q| q.search = Some("host".to_owned())),
+                "INDEX certificate_sans_value",
+            ),
+            (
+                listing(&|q| q.search = Some("host".to_owned())),
+                "INDEX certificates_subject_key",
             ),
         ];
         for (sql, index) in cases {

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use mutual_ca::store::{
-    AuditAction, AuditEntry, AuditNote, AuditQuery, CertificateRecord, Cursor, Database, Lookup,
-    NewAuditEntry, NewCertificate, Query, Revocation, RevocationReason, Status, StatusFilter,
-    Store, StoreError,
+    AuditAction, AuditEntry, AuditNote, AuditQuery, CertificateRecord, Cursor, Database,
+    ExpiryCount, Lookup, NewAuditEntry, NewCertificate, Order, Query, Revocation, RevocationReason,
+    Status, StatusFilter, Store, StoreError,
 };
 use mutual_test::TestDatabase;
 use time::{Duration, OffsetDateTime};
@@ -961,6 +961,11 @@ async fn a_store_from_before_the_lean_indexes_migrates_and_finds_what_it_holds()
     query.status = None;
     query.san = Some("host-0A02.example".into());
     assert_eq!(list_serials(&store, &query).await, ["0A02"]);
+    // The subject keys of rows from before migration 0006 were computed on opening.
+    query.san = None;
+    query.subject = Some("HOST-0a02".into());
+    assert_eq!(list_serials(&store, &query).await, ["0A02"]);
+    query.subject = None;
 
     // The unique indexes of 0003 hold against the rows recorded before it.
     let mut same_serial = certificate("0A01", ISSUER_A, "server", NOW + DAY);
@@ -1002,6 +1007,7 @@ async fn a_store_from_before_the_lean_indexes_migrates_and_finds_what_it_holds()
             "certificates_revoked_issuer",
             "certificates_revoked_not_after",
             "certificates_serial_issuer",
+            "certificates_subject_key",
         ]
     );
     conn.close().await.unwrap();
@@ -1303,6 +1309,223 @@ async fn a_snapshot_moves_from_postgres_to_sqlite() {
     a_snapshot_moves_between_backends(TempStore::postgres(), TempStore::sqlite()).await;
 }
 
+/// Records whose subjects are `subjects`, in order, all expiring at NOW + 30 days; their
+/// serials are `5000`, `5001`, ...
+async fn record_subjects(store: &Store, subjects: &[&str]) -> Vec<String> {
+    let mut serials = Vec::new();
+    for (i, subject) in subjects.iter().enumerate() {
+        let serial = format!("{:04X}", 0x5000 + i);
+        let mut new = certificate(&serial, ISSUER_A, "client", NOW + 30 * DAY);
+        new.subject = (*subject).to_owned();
+        new.sans = vec![format!("email:{i}@example.test")];
+        store.record(&new).await.unwrap();
+        serials.push(serial);
+    }
+    serials
+}
+
+/// The subject search is a case-insensitive prefix of the common name (the whole subject
+/// when there is none); the one search box is that or a SAN.
+async fn list_searches_subjects_by_common_name_prefix(temp: TempStore) {
+    let store = temp.open().await.unwrap();
+    let serials = record_subjects(
+        &store,
+        &[
+            "CN=Alice Smith,O=Acme",   // 5000
+            "CN=alice-laptop",         // 5001
+            "O=Acme,CN=ALICE.example", // 5002: the CN need not come first
+            "CN=Bob,O=Alice Corp",     // 5003: "alice" only outside the CN
+            "O=No Common Name,C=DE",   // 5004
+            "CN=Ünïcode Ñame",         // 5005
+            "CN=al",                   // 5006
+            "CN=<script>&\\\"x\\\"",   // 5007: markup and an escaped quote
+        ],
+    )
+    .await;
+    let by_subject = |prefix: &str| {
+        let mut query = Query::new(now());
+        query.subject = Some(prefix.to_owned());
+        query.order = Order::Subject;
+        query
+    };
+    let serial = |i: usize| serials[i].clone();
+    for prefix in ["alice", "ALICE", " Alice "] {
+        assert_eq!(
+            list_serials(&store, &by_subject(prefix)).await,
+            [serial(0), serial(1), serial(2)],
+            "{prefix}: `alice smith`, `alice-laptop`, `alice.example`: by their keys' bytes"
+        );
+    }
+    assert_eq!(
+        list_serials(&store, &by_subject("al")).await,
+        [serial(6), serial(0), serial(1), serial(2)]
+    );
+    assert_eq!(
+        list_serials(&store, &by_subject("o=no common")).await,
+        [serial(4)]
+    );
+    assert_eq!(list_serials(&store, &by_subject("ÜNÏ")).await, [serial(5)]);
+    assert_eq!(
+        list_serials(&store, &by_subject("<script>&\"")).await,
+        [serial(7)]
+    );
+    assert!(list_serials(&store, &by_subject("smith")).await.is_empty());
+    assert!(list_serials(&store, &by_subject("alicex")).await.is_empty());
+
+    // The one search box: a SAN or the start of a common name, each certificate once.
+    let mut search = Query::new(now());
+    search.search = Some("bob".into());
+    assert_eq!(list_serials(&store, &search).await, [serial(3)]);
+    search.search = Some("email:1@example.test".into());
+    assert_eq!(list_serials(&store, &search).await, [serial(1)]);
+    // Filters still apply beside it.
+    search.search = Some("alice".into());
+    search.profile = Some("server".into());
+    assert!(list_serials(&store, &search).await.is_empty());
+    search.profile = None;
+    assert_eq!(list_serials(&store, &search).await.len(), 3);
+    assert_eq!(store.count(&search).await.unwrap(), 3);
+}
+
+/// Every order pages through records sharing their sort key (same not_after, same common
+/// name in other cases) and returns each exactly once, in that order; a cursor is only
+/// good for the order that wrote it.
+async fn each_order_pages_through_ties_once(temp: TempStore) {
+    let store = temp.open().await.unwrap();
+    let names = ["CN=zed", "CN=Amy", "CN=ZED", "CN=bo", "CN=amy,O=Other"];
+    for i in 0..23_i64 {
+        let serial = format!("{:02X}", 0x60 + i);
+        let mut new = certificate(&serial, ISSUER_A, "server", NOW + (i % 4) * DAY);
+        new.subject = names[i as usize % names.len()].to_owned();
+        store.record(&new).await.unwrap();
+    }
+    let mut everything = Query::new(now());
+    everything.limit = 1000;
+    let all = store.list(&everything).await.unwrap().records;
+    assert_eq!(all.len(), 23);
+    let key = |r: &CertificateRecord| {
+        r.subject
+            .trim_start_matches("CN=")
+            .split(',')
+            .next()
+            .unwrap()
+            .to_lowercase()
+    };
+
+    for order in Order::ALL {
+        let mut expected = all.clone();
+        match order {
+            Order::ExpirySoonest => expected.sort_by_key(|r| (r.not_after, r.id)),
+            Order::ExpiryLatest => expected.sort_by_key(|r| std::cmp::Reverse((r.not_after, r.id))),
+            Order::Newest => expected.sort_by_key(|r| std::cmp::Reverse(r.id)),
+            Order::Subject => expected.sort_by_key(|r| (key(r), r.id)),
+        }
+        let mut query = Query::new(now());
+        query.order = order;
+        query.limit = 4;
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = store.list(&query).await.unwrap();
+            pages += 1;
+            seen.extend(page.records.iter().map(|r| r.id));
+            match page.next {
+                Some(next) => {
+                    // Through its text, as the dashboard's address carries it.
+                    let text = next.to_string();
+                    let next: Cursor = text.parse().unwrap();
+                    assert_eq!(next.order(), order, "{text}");
+                    query.after = Some(next);
+                }
+                None => break,
+            }
+        }
+        assert_eq!(pages, 6, "{order}: 23 records, 4 a page");
+        assert_eq!(
+            seen,
+            expected.iter().map(|r| r.id).collect::<Vec<_>>(),
+            "{order}"
+        );
+    }
+
+    // A cursor of one order given to another is refused, not read as a position in it.
+    let mut subject = Query::new(now());
+    subject.order = Order::Subject;
+    subject.limit = 4;
+    let cursor = store.list(&subject).await.unwrap().next.unwrap();
+    for order in [Order::ExpirySoonest, Order::ExpiryLatest, Order::Newest] {
+        let mut other = Query::new(now());
+        other.order = order;
+        other.after = Some(cursor.clone());
+        let err = store.list(&other).await.unwrap_err();
+        assert_eq!(err.code(), "cursor_order_mismatch", "{order}: {err}");
+    }
+    // The old cursor text still reads as the expiry order.
+    let mut expiry = Query::new(now());
+    expiry.after = Some(format!("{NOW}-0").parse().unwrap());
+    assert_eq!(store.list(&expiry).await.unwrap().records.len(), 23);
+}
+
+/// The timeline's counts: valid certificates per week and profile, counted in the
+/// database, revoked and expired ones left out, the week's edge in the next week.
+async fn expiry_counts_group_by_week_and_profile_less_revoked(temp: TempStore) {
+    let store = temp.open().await.unwrap();
+    inventory(&store).await;
+    let counts = store
+        .expiry_counts(now(), Duration::days(7), 2)
+        .await
+        .unwrap();
+    let count = |bucket, profile: &str, count| ExpiryCount {
+        bucket,
+        profile: profile.to_owned(),
+        count,
+    };
+    assert_eq!(
+        counts,
+        [
+            count(0, "client", 1), // C0
+            count(0, "server", 2), // F0, B0 (E0 revoked, A0 expired)
+            count(1, "client", 1), // 02
+            count(1, "server", 1), // 01, at exactly NOW + 7 days
+        ]
+    );
+    // The sum is what `list` and the census count as expiring within two weeks, less the
+    // instant at the end of the range (the list includes it).
+    let mut within = Query::new(now());
+    within.expiring_within = Some(Duration::days(14) - Duration::seconds(1));
+    let total: u64 = counts.iter().map(|c| c.count).sum();
+    assert_eq!(store.count(&within).await.unwrap(), total);
+    assert!(
+        store
+            .expiry_counts(now() + Duration::days(400), Duration::days(7), 13)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_subject_key_of_a_row_missing_it_is_filled_in_when_the_store_opens() {
+    use sqlx::Connection;
+    let temp = temp_store();
+    let store = temp.open().await.unwrap();
+    record_subjects(&store, &["CN=Later,O=Acme"]).await;
+    store.close().await;
+    // As a row written before migration 0006 (or restored from a backup) is.
+    let url = format!("sqlite://{}", temp.path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE certificates SET subject_key = NULL")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let store = temp.open().await.unwrap();
+    let mut query = Query::new(now());
+    query.subject = Some("later".into());
+    assert_eq!(list_serials(&store, &query).await, ["5000"]);
+    store.close().await;
+}
+
 /// One `#[tokio::test]` per backend for each test that takes a [`TempStore`].
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -1336,6 +1559,9 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    list_searches_subjects_by_common_name_prefix,
+    each_order_pages_through_ties_once,
+    expiry_counts_group_by_week_and_profile_less_revoked,
     a_certificate_and_its_audit_entry_commit_together_or_not_at_all,
     audit_of_serial_lists_one_certificates_entries_newest_first,
     crl_numbers_never_repeat_under_concurrency,

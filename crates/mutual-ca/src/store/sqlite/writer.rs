@@ -40,7 +40,7 @@ const AUDIT_COLUMNS: &str = "INSERT INTO audit (at, actor, action, serial, subje
 
 const CERTIFICATE_COLUMNS: &str = "INSERT INTO certificates (serial, issuer_key_id, issuer, \
      subject, sans, not_before, not_after, profile, requester, fingerprint_sha256, pem, \
-     created_at) ";
+     created_at, subject_key) ";
 
 /// The handle `SqliteStore` keeps: where records are sent, and the writer's counters.
 #[derive(Debug, Clone)]
@@ -471,7 +471,8 @@ fn bind_certificate<'q>(
         .push_bind(row.new.requester.as_deref())
         .push_bind(row.fingerprint.as_str())
         .push_bind(row.new.pem.as_str())
-        .push_bind(row.created_at);
+        .push_bind(row.created_at)
+        .push_bind(row.subject_key.as_str());
 }
 
 /// The audit entries that go with `rows`, for those that carry one.
