@@ -147,16 +147,27 @@ impl Store {
         on_backend!(self, store => store.count(query).await)
     }
 
-    /// Valid (not revoked) certificates expiring in each of `buckets` consecutive periods
-    /// of `width` from `now`, per profile, counted in the database. Empty buckets are left
-    /// out; the rest come in (bucket, profile) order.
+    /// Valid (not revoked) certificates of each of `profiles` expiring in each of
+    /// `buckets` consecutive periods of `width` from `now`, counted in the database. Empty
+    /// buckets are left out; the rest come in (bucket, profile) order.
     pub async fn expiry_counts(
         &self,
         now: OffsetDateTime,
         width: time::Duration,
         buckets: u32,
+        profiles: &[&str],
     ) -> Result<Vec<ExpiryCount>, StoreError> {
-        on_backend!(self, store => store.expiry_counts(now, width, buckets).await)
+        on_backend!(self, store => store.expiry_counts(now, width, buckets, profiles).await)
+    }
+
+    /// How many certificates `list` with `expiring_within = within` selects at `now`,
+    /// counted from the indexes alone (cheaper than [`Store::count`] for that filter).
+    pub async fn expiring_count(
+        &self,
+        now: OffsetDateTime,
+        within: time::Duration,
+    ) -> Result<u64, StoreError> {
+        on_backend!(self, store => store.expiring_count(now, within).await)
     }
 
     /// Marks the certificate revoked as `revocation` says, in one transaction with who did

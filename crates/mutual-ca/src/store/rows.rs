@@ -58,12 +58,8 @@ pub(super) const EXPIRING: &str = "SELECT \
      - (SELECT COUNT(*) FROM certificates WHERE status = 'revoked' \
         AND not_after >= $1 AND not_after <= $2)";
 
-/// Certificates of each profile with `not_after` in [$1, $3), per period of $2 seconds
-/// from $1 ([`EXPIRY_COUNTS`] less [`REVOKED_EXPIRY_COUNTS`] is the valid ones, as
-/// [`EXPIRING`] counts).
-pub(super) const EXPIRY_COUNTS: &str = "SELECT profile, (not_after - $1) / $2 AS bucket, \
-     COUNT(*) FROM certificates WHERE not_after >= $1 AND not_after < $3 \
-     GROUP BY profile, bucket";
+/// Revoked certificates of each profile with `not_after` in [$1, $3), per period of $2
+/// seconds from $1: what `expiry_counts` takes off its counts of every certificate.
 pub(super) const REVOKED_EXPIRY_COUNTS: &str = "SELECT profile, (not_after - $1) / $2 AS bucket, \
      COUNT(*) FROM certificates WHERE status = 'revoked' AND not_after >= $1 AND not_after < $3 \
      GROUP BY profile, bucket";

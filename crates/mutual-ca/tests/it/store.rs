@@ -1472,7 +1472,7 @@ async fn expiry_counts_group_by_week_and_profile_less_revoked(temp: TempStore) {
     let store = temp.open().await.unwrap();
     inventory(&store).await;
     let counts = store
-        .expiry_counts(now(), Duration::days(7), 2)
+        .expiry_counts(now(), Duration::days(7), 2, &["server", "client", "admin"])
         .await
         .unwrap();
     let count = |bucket, profile: &str, count| ExpiryCount {
@@ -1495,9 +1495,27 @@ async fn expiry_counts_group_by_week_and_profile_less_revoked(temp: TempStore) {
     within.expiring_within = Some(Duration::days(14) - Duration::seconds(1));
     let total: u64 = counts.iter().map(|c| c.count).sum();
     assert_eq!(store.count(&within).await.unwrap(), total);
+    assert_eq!(
+        store
+            .expiring_count(now(), Duration::days(14) - Duration::seconds(1))
+            .await
+            .unwrap(),
+        total
+    );
+    // Only the profiles asked for.
+    let servers = store
+        .expiry_counts(now(), Duration::days(7), 2, &["server"])
+        .await
+        .unwrap();
+    assert_eq!(servers, [count(0, "server", 2), count(1, "server", 1)]);
     assert!(
         store
-            .expiry_counts(now() + Duration::days(400), Duration::days(7), 13)
+            .expiry_counts(
+                now() + Duration::days(400),
+                Duration::days(7),
+                13,
+                &["server"]
+            )
             .await
             .unwrap()
             .is_empty()
