@@ -155,6 +155,8 @@ pub(crate) fn spec() -> Value {
                     { "name": "status", "in": "query", "schema": { "enum": ["valid", "revoked", "expired"] } },
                     { "name": "expiring_within", "in": "query", "schema": { "type": "string", "examples": ["30d"] } },
                     { "name": "san", "in": "query", "schema": { "type": "string" } },
+                    { "name": "subject", "in": "query", "schema": { "type": "string" }, "description": "the start of the subject's common name, ignoring case" },
+                    { "name": "sort", "in": "query", "schema": { "enum": ["expiry", "expiry-desc", "newest", "subject"] }, "description": "default expiry (soonest first); a cursor is good for its own order only" },
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } },
                     { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` of the previous page" }
                 ],

@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mutual_ca::store::{
-    AuditAction, CertificateRecord, Cursor, Lookup, NewAuditEntry, Query as StoreQuery, Revocation,
-    RevocationReason, StatusFilter, StoreError, parse_period,
+    AuditAction, CertificateRecord, Cursor, Lookup, NewAuditEntry, Order, Query as StoreQuery,
+    Revocation, RevocationReason, StatusFilter, StoreError, parse_period,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -27,6 +27,8 @@ pub(super) struct ListQuery {
     status: Option<String>,
     expiring_within: Option<String>,
     san: Option<String>,
+    subject: Option<String>,
+    sort: Option<String>,
     limit: Option<u32>,
     after: Option<String>,
 }
@@ -40,7 +42,7 @@ pub(super) async fn list(
         ApiError::bad_request(
             "bad_query",
             format!(
-                "{}; expected profile, status (valid|revoked|expired), expiring_within (e.g. 30d), san, limit, after",
+                "{}; expected profile, status (valid|revoked|expired), expiring_within (e.g. 30d), san, subject, sort (expiry|expiry-desc|newest|subject), limit, after",
                 e.body_text()
             ),
         )
@@ -73,6 +75,12 @@ pub(super) async fn list(
         })
         .transpose()?;
     store_query.san = query.san;
+    store_query.subject = query.subject;
+    if let Some(sort) = query.sort {
+        store_query.order = sort
+            .parse::<Order>()
+            .map_err(|e| ApiError::bad_request("bad_query", format!("sort `{sort}`: {e}")))?;
+    }
     if let Some(limit) = query.limit {
         store_query.limit = limit;
     }
@@ -87,11 +95,12 @@ pub(super) async fn list(
             })
         })
         .transpose()?;
-    let page = state
-        .store
-        .list(&store_query)
-        .await
-        .map_err(|e| ApiError::internal("listing certificates", &e))?;
+    let page = state.store.list(&store_query).await.map_err(|e| match e {
+        StoreError::CursorOrderMismatch { .. } => {
+            ApiError::bad_request("bad_query", format!("after: {e}"))
+        }
+        e => ApiError::internal("listing certificates", &e),
+    })?;
     let views: Vec<_> = page.records.iter().map(|r| r.view(now)).collect();
     Ok(Json(serde_json::json!({
         "certificates": views,

@@ -49,6 +49,18 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitStatus> {
         .map(|c| {
             c.parse::<Cursor>()
                 .map_err(|e| BadInput(format!("--after `{c}`: {e}")))
+                .and_then(|cursor| {
+                    // `list` pages by expiry; a dashboard cursor of another order is refused
+                    // here rather than by the store as an internal error.
+                    if cursor.order() == query.order {
+                        Ok(cursor)
+                    } else {
+                        Err(BadInput(format!(
+                            "--after `{c}`: written for the `{}` order; `mutual list` pages by expiry",
+                            cursor.order()
+                        )))
+                    }
+                })
         })
         .transpose()?;
     let store = open_store(&home, args.store.get())?;
