@@ -1,5 +1,5 @@
-//! The inventory, for administrators: the store's `list` (its filters and keyset
-//! pagination, in `not_after` order) as a table, and one certificate's page.
+//! The inventory, for administrators: the store's `list` (its filters, its orders and
+//! keyset pagination) as a table with sortable columns, and one certificate's page.
 
 use std::sync::Arc;
 
@@ -8,7 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use mutual_ca::store::{
-    AuditQuery, CertificateRecord, Cursor, Lookup, Query as StoreQuery, StatusFilter, StoreError,
+    AuditQuery, CertificateRecord, Cursor, Lookup, Order, Query as StoreQuery, StatusFilter,
+    StoreError,
 };
 use mutual_verify::{Policy, Purpose as VerifyPurpose, Verifier};
 use mutual_x509::{DecodeOptions, Object};
@@ -17,7 +18,7 @@ use time::OffsetDateTime;
 
 use super::decoder::{lint_report, problem, verdict_markup};
 use super::markup::query_value;
-use super::{Markup, Section, Viewer, page, refused, when};
+use super::{Markup, Section, Viewer, page, refused, server_timing, when};
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,8 +39,37 @@ pub(super) struct ListParams {
     /// Days.
     #[serde(default)]
     expiring: String,
+    /// An [`Order`] word; empty is expiry, soonest first.
+    #[serde(default)]
+    sort: String,
     #[serde(default)]
     after: String,
+}
+
+impl ListParams {
+    /// `/inventory?...` with these filters, in `sort` order, from the first page.
+    fn href(&self, sort: Order) -> String {
+        let mut href = String::from("/inventory?sort=");
+        href.push_str(sort.as_str());
+        self.push_filters(&mut href);
+        href
+    }
+
+    fn push_filters(&self, href: &mut String) {
+        for (name, value) in [
+            ("q", &self.q),
+            ("profile", &self.profile),
+            ("status", &self.status),
+            ("expiring", &self.expiring),
+        ] {
+            if !value.is_empty() {
+                href.push('&');
+                href.push_str(name);
+                href.push('=');
+                href.push_str(&query_value(value));
+            }
+        }
+    }
 }
 
 pub(super) async fn list(
@@ -60,6 +90,9 @@ pub(super) async fn list(
     );
     filters(&mut body, &params);
     let search = query(&params, now);
+    let order = search
+        .as_ref()
+        .map_or(Order::ExpirySoonest, |search| search.query.order);
     let named = match &search {
         Ok(Search {
             lookup: Some(lookup),
@@ -73,30 +106,24 @@ pub(super) async fn list(
             StatusCode::BAD_REQUEST
         }
         Ok(_) if named.is_some() => {
-            table(&mut body, &named.into_iter().collect::<Vec<_>>(), now);
+            table(
+                &mut body,
+                &named.into_iter().collect::<Vec<_>>(),
+                now,
+                &params,
+                order,
+            );
             StatusCode::OK
         }
         Ok(Search {
             query: store_query, ..
         }) => match state.store.list(&store_query).await {
             Ok(page) => {
-                table(&mut body, &page.records, now);
+                table(&mut body, &page.records, now, &params, order);
                 if let Some(next) = page.next {
-                    let mut href = String::from("/inventory?after=");
+                    let mut href = params.href(order);
+                    href.push_str("&after=");
                     href.push_str(&query_value(&next.to_string()));
-                    for (name, value) in [
-                        ("q", &params.q),
-                        ("profile", &params.profile),
-                        ("status", &params.status),
-                        ("expiring", &params.expiring),
-                    ] {
-                        if !value.is_empty() {
-                            href.push('&');
-                            href.push_str(name);
-                            href.push('=');
-                            href.push_str(&query_value(value));
-                        }
-                    }
                     body.raw("<p><a class=\"button\" rel=\"next\" href=\"")
                         .text(href)
                         .raw("\">Next page</a></p>");
@@ -107,15 +134,7 @@ pub(super) async fn list(
         },
     };
     let mut response = page(status, "Inventory", Section::Inventory, &viewer, body);
-    // The query and the rendering, for `scripts/bench-dashboard` and the browser's
-    // developer tools.
-    let took = format!(
-        "inventory;dur={:.2}",
-        started.elapsed().as_secs_f64() * 1000.0
-    );
-    if let Ok(value) = axum::http::HeaderValue::from_str(&took) {
-        response.headers_mut().insert("server-timing", value);
-    }
+    server_timing(&mut response, &[("inventory", started.elapsed())]);
     response
 }
 
@@ -128,7 +147,7 @@ fn store_problem(body: &mut Markup, error: &StoreError) -> StatusCode {
 struct Search {
     /// The search term read as a serial or fingerprint, tried first.
     lookup: Option<Lookup>,
-    /// The filters, the search term as a SAN.
+    /// The filters, the order, the search term as a SAN or the start of a common name.
     query: StoreQuery,
 }
 
@@ -148,7 +167,13 @@ fn query(params: &ListParams, now: OffsetDateTime) -> Result<Search, String> {
         if q.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
             lookup = q.parse::<Lookup>().ok();
         }
-        store_query.san = Some(q.to_owned());
+        store_query.search = Some(q.to_owned());
+    }
+    let sort = params.sort.trim();
+    if !sort.is_empty() {
+        store_query.order = sort.parse::<Order>().map_err(|_| {
+            format!("Sort `{sort}`: expected expiry, expiry-desc, newest or subject.")
+        })?;
     }
     if !params.profile.is_empty() {
         store_query.profile = Some(params.profile.clone());
@@ -175,10 +200,19 @@ fn query(params: &ListParams, now: OffsetDateTime) -> Result<Search, String> {
         store_query.expiring_within = Some(time::Duration::days(days));
     }
     if !params.after.is_empty() {
-        store_query.after = Some(params.after.parse::<Cursor>().map_err(|_| {
+        let cursor = params.after.parse::<Cursor>().map_err(|_| {
             "The page position in the address is not one this inventory wrote; start again from the first page."
                 .to_owned()
-        })?);
+        })?;
+        // A position in one order means nothing in another: refused, not misread.
+        if cursor.order() != store_query.order {
+            return Err(format!(
+                "The page position in the address belongs to the `{}` order, not `{}`; start again from the first page.",
+                cursor.order(),
+                store_query.order
+            ));
+        }
+        store_query.after = Some(cursor);
     }
     Ok(Search {
         lookup,
@@ -190,7 +224,7 @@ fn filters(m: &mut Markup, params: &ListParams) {
     m.raw("<form method=\"get\" action=\"/inventory\" role=\"search\" class=\"filters\">")
         .raw("<div><label for=\"q\">Search</label><input type=\"search\" id=\"q\" name=\"q\" value=\"")
         .text(&params.q)
-        .raw("\" placeholder=\"SAN, serial or SHA-256\"></div>")
+        .raw("\" aria-describedby=\"q-help\"></div>")
         .raw("<div><label for=\"profile\">Profile</label><select id=\"profile\" name=\"profile\">")
         .raw("<option value=\"\">any</option>");
     for profile in PROFILES {
@@ -212,19 +246,96 @@ fn filters(m: &mut Markup, params: &ListParams) {
     m.raw("</select></div><div><label for=\"expiring\">Expiring within (days)</label>")
         .raw("<input type=\"number\" id=\"expiring\" name=\"expiring\" min=\"1\" max=\"3650\" value=\"")
         .text(&params.expiring)
-        .raw("\"></div><div><button type=\"submit\">Search</button></div></form>")
-        .raw("<p>Sorted by expiry, soonest first.</p>");
+        .raw("\"></div>");
+    if !params.sort.is_empty() {
+        m.raw("<input type=\"hidden\" name=\"sort\" value=\"")
+            .text(&params.sort)
+            .raw("\">");
+    }
+    m.raw("<div><button type=\"submit\">Search</button></div>")
+        .raw("<p id=\"q-help\" class=\"help\">Search finds a serial or SHA-256 fingerprint, ")
+        .raw("a subject alternative name (the whole name, e.g. <code>www.example.com</code> ")
+        .raw("or <code>DNS:www.example.com</code>), or subjects whose common name ")
+        .raw("<em>starts with</em> the text, ignoring case.</p></form>");
 }
 
-fn table(m: &mut Markup, records: &[CertificateRecord], now: OffsetDateTime) {
+/// What a column header sorts by: (label, order on a first click, order when already on it).
+const SORTABLE: [(&str, Order, Order); 3] = [
+    ("Subject", Order::Subject, Order::Subject),
+    ("Not after", Order::ExpirySoonest, Order::ExpiryLatest),
+    ("Recorded", Order::Newest, Order::Newest),
+];
+
+fn order_words(order: Order) -> &'static str {
+    match order {
+        Order::ExpirySoonest => "expiry, soonest first",
+        Order::ExpiryLatest => "expiry, latest first",
+        Order::Newest => "issuance, newest first",
+        Order::Subject => "common name, A to Z",
+    }
+}
+
+/// A column header: a link that sorts by it (the other way when it already does), with
+/// `aria-sort` on the column the table is sorted by.
+fn header(m: &mut Markup, label: &'static str, params: &ListParams, current: Order) {
+    let Some((_, first, again)) = SORTABLE.iter().find(|(l, _, _)| *l == label) else {
+        m.raw("<th scope=\"col\">").raw(label).raw("</th>");
+        return;
+    };
+    let active = current == *first || current == *again;
+    let target = if current == *first { *again } else { *first };
+    m.raw("<th scope=\"col\"");
+    if active {
+        m.raw(match current {
+            Order::ExpiryLatest | Order::Newest => " aria-sort=\"descending\"",
+            Order::ExpirySoonest | Order::Subject => " aria-sort=\"ascending\"",
+        });
+    }
+    m.raw("><a class=\"sort\" href=\"")
+        .text(params.href(target))
+        .raw("\">")
+        .raw(label)
+        .raw("<span class=\"visually-hidden\">: sort by ")
+        .raw(order_words(target))
+        .raw("</span>");
+    if active {
+        m.raw(match current {
+            Order::ExpiryLatest | Order::Newest => " <span aria-hidden=\"true\">▼</span>",
+            Order::ExpirySoonest | Order::Subject => " <span aria-hidden=\"true\">▲</span>",
+        });
+    }
+    m.raw("</a></th>");
+}
+
+fn table(
+    m: &mut Markup,
+    records: &[CertificateRecord],
+    now: OffsetDateTime,
+    params: &ListParams,
+    order: Order,
+) {
     if records.is_empty() {
         m.raw("<p id=\"empty\">No certificate matches.</p>");
         return;
     }
-    m.raw("<div class=\"table-wrap\"><table id=\"certificates\"><thead><tr>")
-        .raw("<th scope=\"col\">Subject</th><th scope=\"col\">Names</th><th scope=\"col\">Profile</th>")
-        .raw("<th scope=\"col\">Status</th><th scope=\"col\">Not after</th><th scope=\"col\">Serial</th>")
-        .raw("</tr></thead><tbody>");
+    m.raw("<p id=\"order\">Sorted by ")
+        .raw(order_words(order))
+        .raw(". Choose a column heading to sort by it.</p>")
+        .raw("<div class=\"table-wrap\" tabindex=\"0\"><table id=\"certificates\"><caption class=\"visually-hidden\">Certificates, sorted by ")
+        .raw(order_words(order))
+        .raw("</caption><thead><tr>");
+    for label in [
+        "Subject",
+        "Names",
+        "Profile",
+        "Status",
+        "Not after",
+        "Recorded",
+        "Serial",
+    ] {
+        header(m, label, params, order);
+    }
+    m.raw("</tr></thead><tbody>");
     for record in records {
         let status = record.status_at(now);
         m.raw("<tr><td><a href=\"/inventory/")
@@ -245,6 +356,8 @@ fn table(m: &mut Markup, records: &[CertificateRecord], now: OffsetDateTime) {
             .text(status.as_str())
             .raw("</td><td>")
             .text(when(record.not_after))
+            .raw("</td><td>")
+            .text(when(record.created_at))
             .raw("</td><td class=\"mono\">")
             .text(&record.serial)
             .raw("</td></tr>");
@@ -261,6 +374,7 @@ pub(super) async fn detail(
     if !viewer.is_admin() {
         return refused("Certificate", Section::Inventory, &viewer);
     }
+    let started = std::time::Instant::now();
     let not_found = |viewer: &Viewer, message: String| {
         let mut body = Markup::new();
         body.raw("<h1>Certificate</h1>").append(problem(&message));
@@ -298,7 +412,9 @@ pub(super) async fn detail(
             .text(record.fingerprint_sha256.replace(':', ""))
             .raw("/revoke\">Revoke…</a></p>");
     }
+    let audit_started = std::time::Instant::now();
     history(&mut body, &state, &record).await;
+    let audit_took = audit_started.elapsed();
     let decoded = mutual_x509::decode(
         record.pem.as_bytes(),
         &DecodeOptions {
@@ -312,13 +428,19 @@ pub(super) async fn detail(
             body.append(problem(&format!("The stored certificate {e}")));
         }
     }
-    page(
+    let mut response = page(
         StatusCode::OK,
         "Certificate",
         Section::Inventory,
         &viewer,
         body,
-    )
+    );
+    // The whole page (chain, lint, decoding included) and the audit trail's query alone.
+    server_timing(
+        &mut response,
+        &[("certificate", started.elapsed()), ("audit", audit_took)],
+    );
+    response
 }
 
 /// The audit trail's entries about this certificate, newest first.
@@ -333,7 +455,7 @@ async fn history(m: &mut Markup, state: &AppState, record: &CertificateRecord) {
             m.raw("<p>No entries.</p>");
         }
         Ok(entries) => {
-            m.raw("<div class=\"table-wrap\"><table id=\"audit\"><thead><tr><th scope=\"col\">When</th>")
+            m.raw("<div class=\"table-wrap\" tabindex=\"0\"><table id=\"audit\"><thead><tr><th scope=\"col\">When</th>")
                 .raw("<th scope=\"col\">Action</th><th scope=\"col\">By</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
             for entry in entries {
                 m.raw("<tr><td>")
@@ -440,9 +562,9 @@ fn decoded_sections(
             m.raw("<p>Linting stopped: ").text(e).raw("</p>");
         }
     }
-    m.raw("</section><section aria-labelledby=\"decoding\"><h2 id=\"decoding\">Decoding</h2><pre>")
+    m.raw("</section><section aria-labelledby=\"decoding\"><h2 id=\"decoding\">Decoding</h2><pre tabindex=\"0\">")
         .text(mutual_x509::text::render_all(objects, false))
-        .raw("</pre><details><summary>PEM</summary><pre>")
+        .raw("</pre><details><summary>PEM</summary><pre tabindex=\"0\">")
         .text(&record.pem)
         .raw("</pre></details></section>");
 }

@@ -197,3 +197,17 @@ pub(crate) fn when(at: time::OffsetDateTime) -> String {
         at.minute()
     )
 }
+
+/// Adds `Server-Timing: NAME;dur=MS, ...`, one metric per (name, time) — the store's
+/// queries and the rendering — read by `scripts/bench-dashboard` and shown by browsers'
+/// developer tools.
+pub(crate) fn server_timing(response: &mut Response, metrics: &[(&str, std::time::Duration)]) {
+    let took = metrics
+        .iter()
+        .map(|(name, took)| format!("{name};dur={:.2}", took.as_secs_f64() * 1000.0))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(value) = HeaderValue::from_str(&took) {
+        response.headers_mut().insert("server-timing", value);
+    }
+}
