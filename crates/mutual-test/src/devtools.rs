@@ -257,6 +257,61 @@ impl DevTools {
         std::fs::write(path, png).expect("writing the screenshot");
     }
 
+    /// Runs axe-core (`axe_source`, the text of `axe.min.js`, see [`axe_core`]) on the page
+    /// as it is now; one line per rule broken: its id, impact and help, then each element
+    /// that breaks it and why. The page itself never loads axe: it is evaluated over
+    /// DevTools, as a tester's extension would.
+    pub fn axe_violations(&mut self, axe_source: &str) -> Vec<String> {
+        self.evaluate(&format!("{axe_source};\ntrue"));
+        let found = self.evaluate(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => \
+             `${v.id} (${v.impact}): ${v.help}\\n` + v.nodes.map(n => `    ${n.html}\\n      ${n.failureSummary}`).join('\\n')))",
+        );
+        found
+            .as_array()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .map(|line| line.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Presses Tab twice as many times as the page has focusable elements (Chromium also
+    /// stops on scrollable regions), plus a few, and returns
+    /// (the focusable elements, those focus reached), each as its tag and text: equal when
+    /// every link and control is reachable from the keyboard. What a closed `<details>`
+    /// hides is not expected to be reached until it is opened.
+    pub fn tab_through(&mut self) -> (Vec<String>, Vec<String>) {
+        const DESCRIBE: &str = "(e => `${e.tagName.toLowerCase()}#${e.id}:${(e.textContent || e.name || '').trim().slice(0, 40)}`)";
+        let focusable = self.evaluate(&format!(
+            "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]')]\
+             .filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0 \
+             && (e.tagName === 'SUMMARY' || !e.closest('details:not([open])'))).map({DESCRIBE})"
+        ));
+        let focusable: Vec<String> = serde_json::from_value(focusable).unwrap_or_default();
+        self.evaluate("document.activeElement && document.activeElement.blur(); true");
+        let mut reached = Vec::new();
+        for _ in 0..focusable.len() * 2 + 4 {
+            for kind in ["rawKeyDown", "keyUp"] {
+                self.call(
+                    "Input.dispatchKeyEvent",
+                    json!({"type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9}),
+                );
+            }
+            let now = self.evaluate(&format!(
+                "document.activeElement && document.activeElement !== document.body ? {DESCRIBE}(document.activeElement) : null"
+            ));
+            if let Some(now) = now.as_str()
+                && !reached.iter().any(|seen| seen == now)
+            {
+                reached.push(now.to_owned());
+            }
+        }
+        (focusable, reached)
+    }
+
     fn stderr(&self) -> String {
         let text = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
         format!("chromium said:\n{text}")
@@ -271,4 +326,27 @@ impl Drop for DevTools {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// The text of axe-core's `axe.min.js`, which `scripts/test` installs with npm under
+/// `target/axe-core/` (or where `$MUTUAL_TEST_AXE` points). Panics with how to install it
+/// when it is missing: the accessibility tests never skip.
+pub fn axe_core() -> String {
+    let path = std::env::var_os("MUTUAL_TEST_AXE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            // target/debug/deps/it-HASH
+            let exe = std::env::current_exe().expect("the test's own path");
+            exe.ancestors()
+                .nth(3)
+                .map(|target| target.join("axe-core/node_modules/axe-core/axe.min.js"))
+                .expect("the target directory")
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is not at `{}` ({e}): run scripts/test, which installs it, or \
+             `npm install --prefix target/axe-core axe-core@4.14.1`",
+            path.display()
+        )
+    })
 }

@@ -29,7 +29,7 @@ mod verify_matrix;
 pub use apache::Apache;
 pub use chromium::{AutoSelectPolicy, Browser, DumpedPage};
 pub use corpus::Corpus;
-pub use devtools::DevTools;
+pub use devtools::{DevTools, axe_core};
 pub use fuzz::fuzz_inputs;
 pub use gateway::{MutualGateway, SeenRequest, Upstream};
 pub use nginx::Nginx;

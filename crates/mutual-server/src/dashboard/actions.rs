@@ -462,7 +462,7 @@ fn issued_markup(name: &str, issued: &serde_json::Value) -> Markup {
                 .raw(file)
                 .raw("\" href=\"data:application/x-pem-file;base64,")
                 .text(base64_of(&text(field)))
-                .raw("\">Download</a></p><pre>")
+                .raw("\">Download</a></p><pre tabindex=\"0\">")
                 .text(text(field))
                 .raw("</pre>");
         }
@@ -599,9 +599,9 @@ pub(super) async fn create_token(
         .raw("</span>, usable once, until ")
         .text(text("expires_at"))
         .raw(".</p><p class=\"problem\" role=\"alert\">This is the only time the token is shown: only its hash is kept.</p>")
-        .raw("<pre id=\"enrollment-token\">")
+        .raw("<pre tabindex=\"0\" id=\"enrollment-token\">")
         .text(text("token"))
-        .raw("</pre><p>On the device, with the token in a file:</p><pre>mutual enroll --server https://THIS-SERVICE --ca-cert root.pem \\\n    --token-file TOKEN-FILE --subject ")
+        .raw("</pre><p>On the device, with the token in a file:</p><pre tabindex=\"0\">mutual enroll --server https://THIS-SERVICE --ca-cert root.pem \\\n    --token-file TOKEN-FILE --subject ")
         .text(text("subject"))
         .raw(" --out-dir DIR</pre>");
     page(

@@ -179,7 +179,7 @@ fn render(
     }
     lint(&mut m, &objects, now);
     m.raw("<section aria-labelledby=\"decoding\"><h2 id=\"decoding\">Decoding</h2>")
-        .raw("<p>As <code>mutual inspect</code> prints it.</p><pre>")
+        .raw("<p>As <code>mutual inspect</code> prints it.</p><pre tabindex=\"0\">")
         .text(mutual_x509::text::render_all(&objects, false))
         .raw("</pre></section>");
     Ok(m)
@@ -318,7 +318,7 @@ pub(super) fn verdict_markup(m: &mut Markup, verdict: &Verdict) {
         .text(when(verdict.checked_at))
         .raw(" (as <code>mutual verify</code> would).</p>");
     if !verdict.chain.is_empty() {
-        m.raw("<div class=\"table-wrap\"><table><caption>Chain</caption><thead><tr><th scope=\"col\">Role</th>")
+        m.raw("<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Chain</caption><thead><tr><th scope=\"col\">Role</th>")
             .raw("<th scope=\"col\">Subject</th><th scope=\"col\">Serial</th><th scope=\"col\">Not after</th></tr></thead><tbody>");
         for link in &verdict.chain {
             let role = match link.role {
@@ -427,7 +427,7 @@ pub(super) fn lint_report(m: &mut Markup, report: &Report) {
         m.raw("<p class=\"ok\">No findings.</p>");
         return;
     }
-    m.raw("<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Lint</th>")
+    m.raw("<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Lint</th>")
         .raw("<th scope=\"col\">Finding</th><th scope=\"col\">Source</th></tr></thead><tbody>");
     for result in report.findings() {
         let class = match result.status {

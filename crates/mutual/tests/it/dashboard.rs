@@ -663,7 +663,7 @@ fn dashboard_creates_an_enrollment_token_that_enrolls_and_links_the_ca_chain_and
     ));
     assert_eq!(status, 201, "{page}");
     let enrollment = page
-        .split_once("<pre id=\"enrollment-token\">")
+        .split_once("<pre tabindex=\"0\" id=\"enrollment-token\">")
         .unwrap()
         .1
         .split('<')
@@ -697,4 +697,314 @@ fn dashboard_creates_an_enrollment_token_that_enrolls_and_links_the_ca_chain_and
         let (status, _) = service.curl(None, &["-o", "/dev/null", &service.https(link)]);
         assert_eq!(status, 200, "{link}");
     }
+}
+
+/// A common name that is markup, quotes and an ampersand: what a careless page would run.
+const HOSTILE_NAME: &str = "<script>alert(\"x\")</script> & 'co'";
+
+/// Regression test for escaping beyond the decoder: a certificate issued by the real CA
+/// with markup in its subject and SAN is text in the inventory's row, the search box that
+/// found it and the certificate's page.
+#[test]
+fn dashboard_inventory_and_certificate_page_escape_a_hostile_subject_and_san() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let hostile_uri = "urn:example:<b>&\"q\"";
+    let (status, body) = service.post_admin(
+        "/api/v1/issue",
+        &json!({"profile": "client", "name": HOSTILE_NAME, "uri": [hostile_uri], "format": "pem"}),
+    );
+    assert_eq!(status, 201, "{body:#}");
+    let fingerprint = body["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .replace(':', "");
+    let escaped_name =
+        "\\&lt;script\\&gt;alert(\\&quot;x\\&quot;)\\&lt;/script\\&gt; &amp; &#39;co&#39;";
+    let escaped_uri = "urn:example:&lt;b&gt;&amp;&quot;q&quot;";
+    let unescaped = |page: &str| {
+        for raw in ["<script>", "alert(\"x\")", "<b>", "& 'co'", "&\"q\""] {
+            assert!(!page.contains(raw), "`{raw}` unescaped in:\n{page}");
+        }
+    };
+
+    // Found by the start of its common name, typed as the administrator would.
+    let (status, page) = service.curl_admin(&[
+        "--get",
+        "--data-urlencode",
+        "q=<SCRIPT>alert(\"",
+        &service.https("/inventory"),
+    ]);
+    assert_eq!(status, 200, "{page}");
+    let row = page
+        .split_once("<tbody>")
+        .and_then(|(_, rest)| rest.split_once("</tbody>"))
+        .map(|(rows, _)| rows)
+        .unwrap_or_else(|| panic!("no table in:\n{page}"));
+    assert_eq!(row.matches("<tr>").count(), 1, "{row}");
+    assert!(row.contains(escaped_name), "{row}");
+    assert!(row.contains(escaped_uri), "{row}");
+    // The search box gives the term back as text too.
+    assert!(
+        page.contains("value=\"&lt;SCRIPT&gt;alert(&quot;\""),
+        "{page}"
+    );
+    unescaped(&page);
+
+    let (status, page) =
+        service.curl_admin(&[&service.https(&format!("/inventory/{fingerprint}"))]);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!("<h1 class=\"mono\">CN={escaped_name}</h1>")),
+        "{page}"
+    );
+    assert!(page.contains(escaped_uri), "{page}");
+    unescaped(&page);
+}
+
+/// The position of `needle` in `page`, which must hold it.
+fn position(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in:\n{page}"))
+}
+
+#[test]
+fn dashboard_inventory_sorts_by_its_column_headers_and_refuses_a_position_from_another_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    // Issued in this order, expiring in another, named in a third.
+    for (name, days) in [("carol", 30), ("Bob", 10), ("alice", 20)] {
+        let (status, body) = service.post_admin(
+            "/api/v1/issue",
+            &json!({"profile": "client", "name": name, "days": days, "format": "pem"}),
+        );
+        assert_eq!(status, 201, "{body:#}");
+    }
+    let inventory = |query: &str| {
+        let (status, page) = service.curl_admin(&[&service.https(&format!("/inventory{query}"))]);
+        assert_eq!(status, 200, "{query}: {page}");
+        page
+    };
+    let order = |page: &str| {
+        let mut names = ["carol", "Bob", "alice"]
+            .map(|name| (position(page, &format!(">CN={name}</a>")), name));
+        names.sort();
+        names.map(|(_, name)| name)
+    };
+    let page = inventory("");
+    assert_eq!(
+        order(&page),
+        ["Bob", "alice", "carol"],
+        "expiry, soonest first"
+    );
+    assert!(page.contains("Sorted by expiry, soonest first."), "{page}");
+    // Each sortable header is a link (keyboard-reachable), the current one marked.
+    assert!(
+        page.contains("<th scope=\"col\" aria-sort=\"ascending\"><a class=\"sort\" href=\"/inventory?sort=expiry-desc\">Not after"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a class=\"sort\" href=\"/inventory?sort=subject\">Subject"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a class=\"sort\" href=\"/inventory?sort=newest\">Recorded"),
+        "{page}"
+    );
+    assert_eq!(
+        order(&inventory("?sort=expiry-desc")),
+        ["carol", "alice", "Bob"]
+    );
+    assert_eq!(order(&inventory("?sort=newest")), ["alice", "Bob", "carol"]);
+    let page = inventory("?sort=subject");
+    assert_eq!(order(&page), ["alice", "Bob", "carol"], "case set aside");
+    assert!(
+        page.contains("<th scope=\"col\" aria-sort=\"ascending\"><a class=\"sort\" href=\"/inventory?sort=subject\">Subject"),
+        "{page}"
+    );
+    // Filters survive a change of order.
+    let page = inventory("?sort=subject&q=b&profile=client");
+    assert!(
+        page.contains("href=\"/inventory?sort=newest&amp;q=b&amp;profile=client\""),
+        "{page}"
+    );
+    assert!(
+        page.contains(">CN=Bob</a>") && !page.contains(">CN=carol</a>"),
+        "{page}"
+    );
+
+    // A position from one order is refused in another, in words, not misread.
+    let (status, page) =
+        service.curl_admin(&[&service.https("/inventory?sort=newest&after=subject%3A3%3Abob")]);
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("belongs to the `subject` order, not `newest`"),
+        "{page}"
+    );
+    let (status, page) =
+        service.curl_admin(&[&service.https("/inventory?after=subject%3A3%3Abob")]);
+    assert_eq!(status, 400, "{page}");
+    let (status, page) = service.curl_admin(&[&service.https("/inventory?sort=sideways")]);
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("expected expiry, expiry-desc, newest or subject"),
+        "{page}"
+    );
+    // The API: the same orders, the same refusal as JSON.
+    let (status, body) = service
+        .curl_admin(&[&service.https("/api/v1/certificates?sort=subject&profile=client&limit=1")]);
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["certificates"][0]["subject"], "CN=alice", "{body:#}");
+    let next = body["next"].as_str().unwrap().to_owned();
+    let (status, body) = service.curl_admin(&[
+        "--get",
+        "--data-urlencode",
+        &format!("after={next}"),
+        &service.https("/api/v1/certificates"),
+    ]);
+    assert_eq!(status, 400, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "bad_query", "{body:#}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("written for the `subject` order")),
+        "{body:#}"
+    );
+}
+
+#[test]
+fn dashboard_timeline_counts_each_week_and_lists_what_expires_within_7_and_30_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    for (name, days) in [("soon.example.test", 3), ("later.example.test", 20)] {
+        let (status, body) = service.post_admin(
+            "/api/v1/issue",
+            &json!({"profile": "server", "name": name, "dns": [name], "days": days, "format": "pem"}),
+        );
+        assert_eq!(status, 201, "{body:#}");
+    }
+    let (status, page) = service.curl_admin(&[&service.https("/timeline")]);
+    assert_eq!(status, 200, "{page}");
+    // Each list's heading counts what it lists (here everything: fewer than 100). The
+    // service's own OCSP responder certificates are short-lived and listed too.
+    let section = |id: &str, end: &str| {
+        let rest = page
+            .split_once(&format!("<h2 id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no {id} in:\n{page}"))
+            .1;
+        rest.split_once(end).unwrap().0.to_owned()
+    };
+    let within_7 = section("within-7", "<h2");
+    let within_30 = section("within-30", "</main>");
+    for list in [&within_7, &within_30] {
+        let (heading, items) = list.split_once("</h2>").unwrap();
+        let count: usize = heading.rsplit(": ").next().unwrap().parse().unwrap();
+        assert_eq!(items.matches("<li>").count(), count, "{list}");
+    }
+    assert!(within_7.contains(">CN=soon.example.test</a>"), "{within_7}");
+    assert!(!within_7.contains("later.example.test"), "{within_7}");
+    assert!(
+        within_30.contains(">CN=later.example.test</a>"),
+        "{within_30}"
+    );
+    // The chart: week 1 and week 3 hold one server certificate each.
+    assert!(page.contains("<title>Week 1: 1 server</title>"), "{page}");
+    assert!(page.contains("<title>Week 3: 1 server</title>"), "{page}");
+    assert!(!page.contains("<title>Week 2:"), "{page}");
+}
+
+/// Every dashboard page in Chromium, light and dark, on a desktop and a phone: axe-core
+/// (injected over DevTools; the pages load nothing but their own assets) finds no
+/// violation, and Tab reaches every link and control.
+#[test]
+fn dashboard_pages_pass_axe_core_and_every_control_is_reached_by_tab() {
+    let axe = mutual_test::axe_core();
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path());
+    let (status, body) = service.post_admin(
+        "/api/v1/issue",
+        &json!({"profile": "server", "name": "www.example.test", "dns": ["www.example.test"], "days": 5, "format": "pem"}),
+    );
+    assert_eq!(status, 201, "{body:#}");
+    let pem = body["certificate"].as_str().unwrap().to_owned();
+    let fingerprint = body["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .replace(':', "");
+    let origin = format!("https://localhost:{}", service.https_port());
+    let password = std::fs::read_to_string(service.home().join("admin.p12.password")).unwrap();
+    let admin = Browser::trusting(&service.root_pem());
+    admin.import_p12(&service.home().join("admin.p12"), password.trim());
+    let anonymous = Browser::trusting(&service.root_pem());
+    let _policy = AutoSelectPolicy::install(&origin, &client_ca_cn(&service));
+
+    let mut problems = Vec::new();
+    let mut check = |page: &mut mutual_test::DevTools, name: &str| {
+        for (scheme, width) in [("light", 1280), ("dark", 390)] {
+            page.call(
+                "Emulation.setEmulatedMedia",
+                json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+            );
+            page.call(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600}),
+            );
+            let title = page.evaluate("document.title");
+            if !title.as_str().is_some_and(|t| t.ends_with("— mutual")) {
+                problems.push(format!("{name}: title {title}"));
+            }
+            for violation in page.axe_violations(&axe) {
+                problems.push(format!("{name} ({scheme}, {width}px): {violation}"));
+            }
+        }
+        let (focusable, reached) = page.tab_through();
+        let missed: Vec<&String> = focusable.iter().filter(|e| !reached.contains(e)).collect();
+        if !missed.is_empty() {
+            problems.push(format!("{name}: Tab never reaches {missed:?}"));
+        }
+    };
+
+    let mut page = admin.devtools("localhost", 1280, 844);
+    page.navigate(&format!("{origin}/inventory"));
+    check(&mut page, "inventory");
+    page.navigate(&format!("{origin}/inventory?q=www&sort=subject"));
+    check(&mut page, "inventory, searched and sorted");
+    page.navigate(&format!("{origin}/inventory?status=sideways"));
+    check(&mut page, "inventory, refused filter");
+    page.navigate(&format!("{origin}/inventory/{fingerprint}"));
+    check(&mut page, "certificate");
+    page.navigate(&format!("{origin}/inventory/{fingerprint}/revoke"));
+    check(&mut page, "revoke, confirmation");
+    page.navigate(&format!("{origin}/timeline"));
+    check(&mut page, "timeline");
+    page.navigate(&format!("{origin}/issue"));
+    check(&mut page, "issue");
+    page.fill("#name", "device-7");
+    page.click_and_wait("button[type=submit]");
+    assert!(
+        page.html().contains("You are about to issue"),
+        "{}",
+        page.html()
+    );
+    check(&mut page, "issue, review");
+    page.navigate(&format!("{origin}/enroll-token"));
+    check(&mut page, "enrollment token");
+    page.navigate(&format!("{origin}/"));
+    check(&mut page, "decoder");
+    page.fill("#input", &pem);
+    page.click_and_wait("button[type=submit]");
+    check(&mut page, "decoder, a certificate decoded");
+    drop(page);
+
+    let mut page = anonymous.devtools("localhost", 1280, 844);
+    page.navigate(&format!("{origin}/inventory"));
+    check(&mut page, "inventory, refused without a certificate");
+    page.navigate(&format!("{origin}/"));
+    page.fill("#input", "not a certificate");
+    page.click_and_wait("button[type=submit]");
+    check(&mut page, "decoder, bad input");
+
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
