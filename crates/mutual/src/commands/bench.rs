@@ -22,7 +22,9 @@ use mutual_ca::issuance::{IssuingCa, Request, SubjectAltName, issue, plan};
 use mutual_ca::key::KeyType;
 use mutual_ca::passphrase::Passphrase;
 use mutual_ca::profile::{Profile, ProfileKind};
-use mutual_ca::store::{CertificateRecord, NewCertificate, Store, WriteStats};
+use mutual_ca::store::{
+    AuditAction, AuditNote, CertificateRecord, NewCertificate, Store, WriteStats,
+};
 use mutual_x509::Severity;
 use rcgen::{
     CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, SanType, SerialNumber,
@@ -344,8 +346,11 @@ async fn issue_one(
     let key = KEY_TYPE
         .generate()
         .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    // With its audit entry, as `mutual issue` records it: the trail and its index are part
+    // of what an issuance writes.
     let plan = plan(&subjects.request(i), &issuer.profile, &issuer.ca, now)
-        .map_err(refused(issuer.kind))?;
+        .map_err(refused(issuer.kind))?
+        .audited(bench_audit_note());
     let issued = issue(plan, &key, &issuer.ca, store, now)
         .await
         .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
@@ -857,7 +862,16 @@ fn new_certificate(record: &CertificateRecord) -> NewCertificate {
         requester: record.requester.clone(),
         fingerprint_sha256: record.fingerprint_sha256.clone(),
         pem: record.pem.clone(),
-        audit: None,
+        audit: Some(bench_audit_note()),
+    }
+}
+
+/// The audit entry `mutual issue` writes beside each certificate.
+fn bench_audit_note() -> AuditNote {
+    AuditNote {
+        actor: crate::commands::local_actor(),
+        action: AuditAction::Issue,
+        detail: "profile server (mutual bench issue)".to_owned(),
     }
 }
 
