@@ -100,7 +100,7 @@ impl PgStore {
             database: location.clone(),
             source,
         };
-        let first = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect())
+        let mut first = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect())
             .await
             .map_err(|_| open_error(sqlx::Error::PoolTimedOut))?
             .map_err(open_error)?;
@@ -108,18 +108,21 @@ impl PgStore {
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
-        drop(first);
+        // Migrated and filled in over the first connection, closed after, not the pool: the
+        // command line opens a store on one runtime and queries it on another, and a pooled
+        // connection made here would be handed out there, bound to a runtime shut down.
+        // (`run_direct`: see sqlite.rs.)
         MIGRATOR
-            .run(&pool)
+            .run_direct(&mut first)
             .await
             .map_err(|source| migrate_error(&location, source))?;
-        let store = Self {
+        Self::fill_subject_keys_on(&mut first).await?;
+        let _ = sqlx::Connection::close(first).await;
+        Ok(Self {
             pool,
             counters: Arc::default(),
             closing: Arc::default(),
-        };
-        store.fill_subject_keys().await?;
-        Ok(store)
+        })
     }
 
     /// Waits for the records in flight, then closes the connections.

@@ -320,6 +320,20 @@ macro_rules! shared_queries {
         /// from a backup, which does not carry it), a thousand per transaction. Returns how
         /// many it filled; on an up-to-date store it is one index lookup.
         pub(in crate::store) async fn fill_subject_keys(&self) -> Result<u64, StoreError> {
+            let mut connection = self
+                .pool
+                .acquire()
+                .await
+                .map_err(database("computing the subject search keys"))?;
+            Self::fill_subject_keys_on(&mut connection).await
+        }
+
+        /// [`Self::fill_subject_keys`] over one connection: PostgreSQL's opening keeps its
+        /// pool unused (see `PgStore::open`).
+        pub(in crate::store) async fn fill_subject_keys_on(
+            connection: &mut <$db as sqlx::Database>::Connection,
+        ) -> Result<u64, StoreError> {
+            use sqlx::Connection as _;
             let operation = "computing the subject search keys";
             let mut filled = 0;
             loop {
@@ -327,13 +341,13 @@ macro_rules! shared_queries {
                     "SELECT id, subject FROM certificates WHERE subject_key IS NULL \
                      ORDER BY id LIMIT 1000",
                 )
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *connection)
                 .await
                 .map_err(database(operation))?;
                 if pending.is_empty() {
                     return Ok(filled);
                 }
-                let mut tx = self.pool.begin().await.map_err(database(operation))?;
+                let mut tx = connection.begin().await.map_err(database(operation))?;
                 for (id, subject) in &pending {
                     sqlx::query("UPDATE certificates SET subject_key = $1 WHERE id = $2")
                         .bind(identifier::subject_key(subject))
