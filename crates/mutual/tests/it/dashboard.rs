@@ -67,6 +67,18 @@ fn all_bytes(dir: &Path) -> Vec<u8> {
     bytes
 }
 
+/// The page must show `needle`; a failure names it before the page.
+#[track_caller]
+fn has(page: &str, needle: &str) {
+    assert!(page.contains(needle), "missing {needle:?} in:\n{page}");
+}
+
+/// The page must not show `needle`.
+#[track_caller]
+fn lacks(page: &str, needle: &str) {
+    assert!(!page.contains(needle), "unexpected {needle:?} in:\n{page}");
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     let needle = needle.to_ascii_lowercase();
     haystack
@@ -83,33 +95,18 @@ fn dashboard_decoder_shows_purpose_lint_and_verdict_escapes_the_subject_and_keep
 
     let (status, page) = decode(&service, &cert, &[]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<title>Decoder — mutual</title>"), "{page}");
-    assert!(
-        page.contains("Proves your identity to a remote computer"),
-        "{page}"
-    );
-    assert!(page.contains("A client certificate"), "{page}");
+    has(&page, "<title>Decoder — mutual</title>");
+    has(&page, "Proves your identity to a remote computer");
+    has(&page, "A client certificate");
     // The subject is text, never markup.
     // (RFC 4514 escapes `<` and `>` with a backslash; the page escapes them for HTML.)
-    assert!(
-        page.contains("CN=\\&lt;script\\&gt;alert(1)\\&lt;/script\\&gt;"),
-        "{page}"
-    );
-    assert!(!page.contains("<script>alert"), "{page}");
+    has(&page, "CN=\\&lt;script\\&gt;alert(1)\\&lt;/script\\&gt;");
+    lacks(&page, "<script>alert");
     // `mutual lint`'s findings, `mutual verify`'s verdict against this CA, `inspect`'s text.
-    assert!(
-        page.contains("<h2 id=\"lint\">Lint findings</h2>"),
-        "{page}"
-    );
-    assert!(page.contains("class=\"sev sev-"), "{page}");
-    assert!(
-        page.contains("<span class=\"bad\">Not valid</span>"),
-        "{page}"
-    );
-    assert!(
-        page.contains("as a TLS client certificate of this CA"),
-        "{page}"
-    );
+    has(&page, "<h2 id=\"lint\">Lint findings</h2>");
+    has(&page, "class=\"sev sev-");
+    has(&page, "<span class=\"bad\">Not valid</span>");
+    has(&page, "as a TLS client certificate of this CA");
     assert!(
         page.contains("Signature Algorithm") || page.contains("Serial"),
         "{page}"
@@ -141,8 +138,8 @@ fn dashboard_decoder_verifies_a_certificate_of_this_ca_and_reads_pkcs12_as_base6
     let (cert, _) = service.admin();
     let (status, page) = decode(&service, &cert, &[]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<span class=\"ok\">Valid</span>"), "{page}");
-    assert!(page.contains("trust anchor"), "{page}");
+    has(&page, "<span class=\"ok\">Valid</span>");
+    has(&page, "trust anchor");
 
     // A binary PKCS#12 file, as the page's script sends it: base64, with its password.
     let p12 = std::fs::read(service.home().join("admin.p12")).unwrap();
@@ -156,9 +153,9 @@ fn dashboard_decoder_verifies_a_certificate_of_this_ca_and_reads_pkcs12_as_base6
     let password_field = format!("password={}", password.trim());
     let (status, page) = decode(&service, &encoded, &["--data-urlencode", &password_field]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("A PKCS#12 bundle"), "{page}");
-    assert!(page.contains("CN=admin"), "{page}");
-    assert!(!page.contains("PRIVATE KEY-----"), "{page}");
+    has(&page, "A PKCS#12 bundle");
+    has(&page, "CN=admin");
+    lacks(&page, "PRIVATE KEY-----");
 }
 
 #[test]
@@ -191,7 +188,7 @@ fn dashboard_decoder_answers_bad_input_with_a_message_not_an_error_page() {
     std::fs::write(&big, "A".repeat(66 * 1024)).unwrap();
     let (status, page) = decode(&service, &big, &[]);
     assert_eq!(status, 413, "{page}");
-    assert!(page.contains("The form could not be read"), "{page}");
+    has(&page, "The form could not be read");
 }
 
 #[test]
@@ -208,9 +205,9 @@ fn dashboard_pages_have_titles_a_viewport_and_a_strict_content_security_policy()
     );
     assert!(headers.contains("cache-control: no-store"), "{headers}");
     let (_, page) = service.curl(None, &[&service.https("/")]);
-    assert!(page.contains("<meta name=\"viewport\""), "{page}");
-    assert!(page.contains("<main id=\"main\""), "{page}");
-    assert!(page.contains("<label for=\"input\">"), "{page}");
+    has(&page, "<meta name=\"viewport\"");
+    has(&page, "<main id=\"main\"");
+    has(&page, "<label for=\"input\">");
     for asset in ["/assets/dashboard.css", "/assets/dashboard.js"] {
         let (status, body) = service.curl(None, &[&service.https(asset)]);
         assert_eq!(status, 200, "{asset}");
@@ -227,8 +224,8 @@ fn dashboard_inventory_is_for_administrators_only() {
     for path in ["/inventory", "/timeline", "/inventory/00"] {
         let (status, page) = service.curl(None, &[&service.https(path)]);
         assert_eq!(status, 401, "{path}: {page}");
-        assert!(page.contains("This page is for administrators."), "{page}");
-        assert!(page.contains("How to get access"), "{page}");
+        has(&page, "This page is for administrators.");
+        has(&page, "How to get access");
         assert!(page.contains("client_certificate") || page.contains("no client certificate"));
     }
     // A client certificate that is not an administrator's: 403, and the same explanation.
@@ -246,7 +243,7 @@ fn dashboard_inventory_is_for_administrators_only() {
     let (cert, key) = (dir.path().join("carol.pem"), dir.path().join("carol.key"));
     let (status, page) = service.curl(Some((&cert, &key)), &[&service.https("/inventory")]);
     assert_eq!(status, 403, "{page}");
-    assert!(page.contains("`client` profile"), "{page}");
+    has(&page, "`client` profile");
 }
 
 #[test]
@@ -262,9 +259,9 @@ fn dashboard_inventory_lists_searches_and_shows_certificates_to_an_administrator
 
     let (status, page) = service.curl_admin(&[&service.https("/inventory")]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Administrator: CN=admin"), "{page}");
-    assert!(page.contains("www.example.test"), "{page}");
-    assert!(page.contains(">CN=admin</a>"), "{page}");
+    has(&page, "Administrator: CN=admin");
+    has(&page, "www.example.test");
+    has(&page, ">CN=admin</a>");
 
     // Filters: profile, SAN search, serial search.
     let (_, page) = service.curl_admin(&[&service.https("/inventory?profile=server")]);
@@ -283,31 +280,25 @@ fn dashboard_inventory_lists_searches_and_shows_certificates_to_an_administrator
         "{page}"
     );
     let (_, page) = service.curl_admin(&[&service.https("/inventory?q=nowhere.example")]);
-    assert!(page.contains("No certificate matches."), "{page}");
+    has(&page, "No certificate matches.");
     let (status, page) = service.curl_admin(&[&service.https("/inventory?status=sideways")]);
     assert_eq!(status, 400, "{page}");
-    assert!(
-        page.contains("expected valid, revoked or expired"),
-        "{page}"
-    );
+    has(&page, "expected valid, revoked or expired");
 
     // The detail page: status as OCSP answers it, the chain, lint, decoding; then revoked.
     let (status, page) = service.curl_admin(&[&service.https(&format!("/inventory/{serial}"))]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<span class=\"ok\">good</span>"), "{page}");
-    assert!(page.contains("<span class=\"ok\">Valid</span>"), "{page}");
-    assert!(page.contains("Lint findings"), "{page}");
+    has(&page, "<span class=\"ok\">good</span>");
+    has(&page, "<span class=\"ok\">Valid</span>");
+    has(&page, "Lint findings");
     let (status, body) = service.post_admin(
         "/api/v1/revoke",
         &json!({"certificate": serial, "reason": "keyCompromise"}),
     );
     assert_eq!(status, 200, "{body:#}");
     let (_, page) = service.curl_admin(&[&service.https(&format!("/inventory/{serial}"))]);
-    assert!(
-        page.contains("<span class=\"bad\">revoked</span>"),
-        "{page}"
-    );
-    assert!(page.contains("reason keyCompromise"), "{page}");
+    has(&page, "<span class=\"bad\">revoked</span>");
+    has(&page, "reason keyCompromise");
     // The audit history: the issuance and the revocation, by the administrator.
     let history = page.split_once("<table id=\"audit\">").unwrap().1;
     let history = history.split_once("</table>").unwrap().0;
@@ -317,7 +308,7 @@ fn dashboard_inventory_lists_searches_and_shows_certificates_to_an_administrator
 
     let (status, page) = service.curl_admin(&[&service.https("/timeline")]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<svg"), "{page}");
+    has(&page, "<svg");
 }
 
 /// The client CA's common name, as Chromium's policy filters by it.
@@ -419,7 +410,7 @@ fn dashboard_revoke_asks_first_needs_the_page_token_and_then_ocsp_says_revoked()
     let confirm = service.https(&format!("/inventory/{fingerprint}/revoke"));
     let (status, page) = service.curl_admin(&[&confirm]);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("You are about to revoke"), "{page}");
+    has(&page, "You are about to revoke");
     let token = form_token(&page);
 
     // Without the token, with a token for another certificate, or without a certificate:
@@ -436,7 +427,7 @@ fn dashboard_revoke_asks_first_needs_the_page_token_and_then_ocsp_says_revoked()
     };
     let (status, page) = post(true, "", &fingerprint);
     assert_eq!(status, 403, "{page}");
-    assert!(page.contains("nothing was revoked"), "{page}");
+    has(&page, "nothing was revoked");
     let (other_status, _) = post(true, &token, &other_fingerprint);
     assert_eq!(other_status, 403);
     let (status, _) = post(false, &token, &fingerprint);
@@ -449,7 +440,7 @@ fn dashboard_revoke_asks_first_needs_the_page_token_and_then_ocsp_says_revoked()
     let (status, _) = post(true, &token, &fingerprint);
     assert_eq!(status, 303);
     let (_, page) = service.curl_admin(&[&service.https(&format!("/inventory/{fingerprint}"))]);
-    assert!(page.contains("reason keyCompromise"), "{page}");
+    has(&page, "reason keyCompromise");
     let ocsp = service.openssl_ocsp(&service.ca_pem("client-ca"), &cert, &[]);
     let said = String::from_utf8_lossy(&ocsp.stdout);
     assert!(said.contains(": revoked"), "{said}");
@@ -583,10 +574,7 @@ fn dashboard_issue_reviews_first_then_hands_out_a_pkcs12_and_its_password_once()
     assert_eq!(status, 403, "{page}");
     let (status, page) = post(&format!("token={token}&profile=client&name=bob&days=30"));
     assert_eq!(status, 200, "{page}");
-    assert!(
-        page.contains("You are about to issue a <strong>client</strong>"),
-        "{page}"
-    );
+    has(&page, "You are about to issue a <strong>client</strong>");
     assert_eq!(issued_count(), 0);
 
     // Confirmed: a PKCS#12 that openssl opens with the password shown.
@@ -632,13 +620,13 @@ fn dashboard_issue_reviews_first_then_hands_out_a_pkcs12_and_its_password_once()
         "token={token}&profile=server&name=api.example.test&confirm=yes"
     ));
     assert_eq!(status, 422, "{page}");
-    assert!(page.contains("server_missing_san"), "{page}");
+    has(&page, "server_missing_san");
     let (status, page) = post(&format!(
         "token={token}&profile=server&name=api.example.test&dns=api.example.test&confirm=yes"
     ));
     assert_eq!(status, 201, "{page}");
-    assert!(page.contains("-----BEGIN CERTIFICATE-----"), "{page}");
-    assert!(page.contains("PRIVATE KEY-----"), "{page}");
+    has(&page, "-----BEGIN CERTIFICATE-----");
+    has(&page, "PRIVATE KEY-----");
 }
 
 #[test]
@@ -652,10 +640,7 @@ fn dashboard_creates_an_enrollment_token_that_enrolls_and_links_the_ca_chain_and
         "token={token}&profile=client&subject=device-9&ttl=15m"
     ));
     assert_eq!(status, 200, "{page}");
-    assert!(
-        page.contains("You are about to create a one-time token"),
-        "{page}"
-    );
+    has(&page, "You are about to create a one-time token");
     let (status, page) = post("profile=client&subject=device-9&ttl=15m&confirm=yes");
     assert_eq!(status, 403, "{page}");
     let (status, page) = post(&format!(
@@ -745,20 +730,14 @@ fn dashboard_inventory_and_certificate_page_escape_a_hostile_subject_and_san() {
     assert!(row.contains(escaped_name), "{row}");
     assert!(row.contains(escaped_uri), "{row}");
     // The search box gives the term back as text too.
-    assert!(
-        page.contains("value=\"&lt;SCRIPT&gt;alert(&quot;\""),
-        "{page}"
-    );
+    has(&page, "value=\"&lt;SCRIPT&gt;alert(&quot;\"");
     unescaped(&page);
 
     let (status, page) =
         service.curl_admin(&[&service.https(&format!("/inventory/{fingerprint}"))]);
     assert_eq!(status, 200, "{page}");
-    assert!(
-        page.contains(&format!("<h1 class=\"mono\">CN={escaped_name}</h1>")),
-        "{page}"
-    );
-    assert!(page.contains(escaped_uri), "{page}");
+    has(&page, &format!("<h1 class=\"mono\">CN={escaped_name}</h1>"));
+    has(&page, escaped_uri);
     unescaped(&page);
 }
 
@@ -797,19 +776,19 @@ fn dashboard_inventory_sorts_by_its_column_headers_and_refuses_a_position_from_a
         ["Bob", "alice", "carol"],
         "expiry, soonest first"
     );
-    assert!(page.contains("Sorted by expiry, soonest first."), "{page}");
+    has(&page, "Sorted by expiry, soonest first.");
     // Each sortable header is a link (keyboard-reachable), the current one marked.
-    assert!(
-        page.contains("<th scope=\"col\" aria-sort=\"ascending\"><a class=\"sort\" href=\"/inventory?sort=expiry-desc\">Not after"),
-        "{page}"
+    has(
+        &page,
+        "<th scope=\"col\" aria-sort=\"ascending\"><a class=\"sort\" href=\"/inventory?sort=expiry-desc\">Not after",
     );
-    assert!(
-        page.contains("<a class=\"sort\" href=\"/inventory?sort=subject\">Subject"),
-        "{page}"
+    has(
+        &page,
+        "<a class=\"sort\" href=\"/inventory?sort=subject\">Subject",
     );
-    assert!(
-        page.contains("<a class=\"sort\" href=\"/inventory?sort=newest\">Recorded"),
-        "{page}"
+    has(
+        &page,
+        "<a class=\"sort\" href=\"/inventory?sort=newest\">Recorded",
     );
     assert_eq!(
         order(&inventory("?sort=expiry-desc")),
@@ -818,15 +797,15 @@ fn dashboard_inventory_sorts_by_its_column_headers_and_refuses_a_position_from_a
     assert_eq!(order(&inventory("?sort=newest")), ["alice", "Bob", "carol"]);
     let page = inventory("?sort=subject");
     assert_eq!(order(&page), ["alice", "Bob", "carol"], "case set aside");
-    assert!(
-        page.contains("<th scope=\"col\" aria-sort=\"ascending\"><a class=\"sort\" href=\"/inventory?sort=subject\">Subject"),
-        "{page}"
+    has(
+        &page,
+        "<th scope=\"col\" aria-sort=\"ascending\"><a class=\"sort\" href=\"/inventory?sort=subject\">Subject",
     );
     // Filters survive a change of order.
     let page = inventory("?sort=subject&q=b&profile=client");
-    assert!(
-        page.contains("href=\"/inventory?sort=newest&amp;q=b&amp;profile=client\""),
-        "{page}"
+    has(
+        &page,
+        "href=\"/inventory?sort=newest&amp;q=b&amp;profile=client\"",
     );
     assert!(
         page.contains(">CN=Bob</a>") && !page.contains(">CN=carol</a>"),
@@ -837,19 +816,13 @@ fn dashboard_inventory_sorts_by_its_column_headers_and_refuses_a_position_from_a
     let (status, page) =
         service.curl_admin(&[&service.https("/inventory?sort=newest&after=subject%3A3%3Abob")]);
     assert_eq!(status, 400, "{page}");
-    assert!(
-        page.contains("belongs to the `subject` order, not `newest`"),
-        "{page}"
-    );
+    has(&page, "belongs to the `subject` order, not `newest`");
     let (status, page) =
         service.curl_admin(&[&service.https("/inventory?after=subject%3A3%3Abob")]);
     assert_eq!(status, 400, "{page}");
     let (status, page) = service.curl_admin(&[&service.https("/inventory?sort=sideways")]);
     assert_eq!(status, 400, "{page}");
-    assert!(
-        page.contains("expected expiry, expiry-desc, newest or subject"),
-        "{page}"
-    );
+    has(&page, "expected expiry, expiry-desc, newest or subject");
     // The API: the same orders, the same refusal as JSON.
     let (status, body) = service
         .curl_admin(&[&service.https("/api/v1/certificates?sort=subject&profile=client&limit=1")]);
@@ -910,9 +883,9 @@ fn dashboard_timeline_counts_each_week_and_lists_what_expires_within_7_and_30_da
         "{within_30}"
     );
     // The chart: week 1 and week 3 hold one server certificate each.
-    assert!(page.contains("<title>Week 1: 1 server</title>"), "{page}");
-    assert!(page.contains("<title>Week 3: 1 server</title>"), "{page}");
-    assert!(!page.contains("<title>Week 2:"), "{page}");
+    has(&page, "<title>Week 1: 1 server</title>");
+    has(&page, "<title>Week 3: 1 server</title>");
+    lacks(&page, "<title>Week 2:");
 }
 
 /// Every dashboard page in Chromium, light and dark, on a desktop and a phone: axe-core
