@@ -940,20 +940,27 @@ fn dashboard_pages_pass_axe_core_and_every_control_is_reached_by_tab() {
     };
 
     let mut page = admin.devtools("localhost", 1280, 844);
-    page.navigate(&format!("{origin}/inventory"));
-    check(&mut page, "inventory");
-    page.navigate(&format!("{origin}/inventory?q=www&sort=subject"));
-    check(&mut page, "inventory, searched and sorted");
-    page.navigate(&format!("{origin}/inventory?status=sideways"));
-    check(&mut page, "inventory, refused filter");
-    page.navigate(&format!("{origin}/inventory/{fingerprint}"));
-    check(&mut page, "certificate");
-    page.navigate(&format!("{origin}/inventory/{fingerprint}/revoke"));
-    check(&mut page, "revoke, confirmation");
-    page.navigate(&format!("{origin}/timeline"));
-    check(&mut page, "timeline");
-    page.navigate(&format!("{origin}/issue"));
-    check(&mut page, "issue");
+    for (path, name) in [
+        ("/inventory".to_owned(), "inventory"),
+        (
+            "/inventory?q=www&sort=subject".to_owned(),
+            "inventory, searched and sorted",
+        ),
+        (
+            "/inventory?status=sideways".to_owned(),
+            "inventory, refused filter",
+        ),
+        (format!("/inventory/{fingerprint}"), "certificate"),
+        (
+            format!("/inventory/{fingerprint}/revoke"),
+            "revoke, confirmation",
+        ),
+        ("/timeline".to_owned(), "timeline"),
+        ("/issue".to_owned(), "issue"),
+    ] {
+        page.navigate(&format!("{origin}{path}"));
+        check(&mut page, name);
+    }
     page.fill("#name", "device-7");
     page.click_and_wait("button[type=submit]");
     assert!(
