@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Sqlite};
 
 use self::writer::Writer;
 use super::model::{CertificateRecord, NewCertificate};
@@ -32,7 +32,7 @@ const SQLITE_BUSY: i32 = 5;
 pub(super) struct SqliteStore {
     /// Reads, revocations and migrations.
     pool: SqlitePool,
-    /// Records, batched (group commit).
+    /// Records, batched (group commit), through a connection of its own.
     writer: Writer,
 }
 
@@ -68,15 +68,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = connect(path, options.clone()).await?;
+        let pool = connect(path, options).await?;
         migrate(&pool, path).await?;
-        // Writes go through one connection of their own, outside the pool: the writer
-        // holds it for good, and it skips the pool's ping on every acquire.
-        let connection = busy_retry(path, || options.connect()).await?;
-        let store = Self {
-            pool,
-            writer: Writer::start(connection),
-        };
+        // Records go through one connection of their own, outside the pool, driven from
+        // the recording tasks' own threads (see `writer`).
+        let writer = Writer::open(path, BUSY_TIMEOUT).map_err(|source| open_error(path, source))?;
+        let store = Self { pool, writer };
         store.fill_subject_keys().await?;
         Ok(store)
     }
