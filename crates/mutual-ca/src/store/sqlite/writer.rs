@@ -1,29 +1,30 @@
-//! Group commit, written by the callers themselves. Every `record` queues its row; the
-//! caller that finds no one writing becomes the leader and, in its own thread, records
-//! whatever has queued up in one transaction, so one commit — one sync of the WAL, with
-//! `synchronous = FULL` — covers every certificate in it. Rows queued while it writes are
-//! taken by the same leader in the next transaction. Each caller hears back only once the
-//! commit that holds its row has returned. A row the database refuses (a serial or
-//! certificate already recorded) fails that caller alone; the rest of the batch is committed.
+//! Group commit without sqlx's worker thread. Every `record` queues its row; one leader at a
+//! time records whatever has queued up in one transaction, so one commit — one sync of the
+//! WAL, with `synchronous = FULL` — covers every certificate in it, and rows queued while
+//! it writes go into its next transaction. Each caller hears back only once the commit that
+//! holds its row has returned. A row the database refuses (a serial or certificate already
+//! recorded) fails that caller alone; the rest of the batch is committed.
+//!
+//! Who leads depends on the runtime. On a current-thread runtime (the CLI: `mutual issue`,
+//! one record at a time) the caller writes on its own thread, after yielding once so the
+//! other tasks ready there queue their rows into the same commit: nothing else could run
+//! meanwhile anyway. On a multi-thread runtime (`mutual serve`) a blocking-pool thread
+//! writes, so a slow sync never holds up a runtime worker, and requests keep arriving (and
+//! queueing) while it syncs.
 //!
 //! A certificate's audit entry ([`NewCertificate::audit`]) is written in the same
 //! transaction: a caller hears "recorded" only when both are committed, and one sync covers
 //! both.
 //!
 //! Why not sqlx, which the rest of the store uses: sqlx runs every SQLite connection on a
-//! worker thread of its own and answers each statement with a message, and on this kind of
-//! virtual machine that round trip (two thread wake-ups) cost about 45 µs, more than the
-//! statements of a record alone (about 30 µs without the sync) and twice an ECDSA P-256
-//! signature. Here the statements are prepared once and run on the caller's thread through
-//! rusqlite, over the same bundled SQLite; on a multi-thread runtime inside
-//! `block_in_place`, so a slow sync does not stall the other tasks of that worker.
-//!
-//! Alone, a record is a batch of one: synced before it returns. Before leading, a caller
-//! yields once, so the tasks ready on the same thread (on a current-thread runtime, every
-//! other task) queue their rows into the same commit.
+//! worker thread of its own and answers each statement with a message. For the CLI that
+//! round trip (two thread wake-ups) cost about 45 µs on this kind of virtual machine, more
+//! than the statements of a record (about 30 µs without the sync) and twice an ECDSA P-256
+//! signature; and each batch's SQL was built and bound anew. Here the statements are
+//! prepared once and run through rusqlite, over the same bundled SQLite.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 use std::{fmt, sync::Arc};
@@ -59,6 +60,8 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Held by the leader while it writes; `None` once the writer is closed.
     connection: Mutex<Option<Connection>>,
+    /// A blocking-pool leader is started or running (multi-thread runtimes).
+    scheduled: AtomicBool,
     commits: AtomicU64,
     records: AtomicU64,
 }
@@ -93,6 +96,7 @@ impl Writer {
             shared: Arc::new(Shared {
                 queue: Mutex::new(Queue::default()),
                 connection: Mutex::new(Some(connection)),
+                scheduled: AtomicBool::new(false),
                 commits: AtomicU64::new(0),
                 records: AtomicU64::new(0),
             }),
@@ -114,8 +118,12 @@ impl Writer {
             }
             queue.pending.push((row, reply));
         }
-        tokio::task::yield_now().await;
-        self.shared.lead();
+        if multi_thread() {
+            Shared::schedule(&self.shared);
+        } else {
+            tokio::task::yield_now().await;
+            self.shared.lead();
+        }
         // Every queued row is answered: by a leader's commit, or with an error when the
         // writer is closed or a leader panicked (the reply then dropped). No answer means
         // the latter, and whether the row was committed is unknown: the store says so
@@ -128,7 +136,7 @@ impl Writer {
         if let Ok(mut queue) = self.shared.queue() {
             queue.closed = true;
         }
-        off_the_runtime(|| {
+        let close = || {
             // Waits out a leader that is writing.
             let mut connection = match self.shared.connection.lock() {
                 Ok(connection) => connection,
@@ -138,7 +146,12 @@ impl Writer {
             if let Some(connection) = connection.take() {
                 let _ = connection.close();
             }
-        });
+        };
+        if multi_thread() {
+            tokio::task::block_in_place(close);
+        } else {
+            close();
+        }
     }
 
     pub(super) fn stats(&self) -> WriteStats {
@@ -158,10 +171,34 @@ impl Shared {
         self.queue().is_ok_and(|queue| !queue.pending.is_empty())
     }
 
-    /// Becomes the leader if no one is, and writes until nothing is queued. A row queued
-    /// while another leader holds the connection is that leader's to write: it looks at the
-    /// queue again after letting the connection go, so a row queued just before is not
-    /// left behind.
+    /// Starts a leader on the blocking pool unless one is started already. One that is
+    /// finishing looks at the queue again after clearing `scheduled`, so a row queued
+    /// while it cleared is not left behind: either it sees the row, or the caller that
+    /// queued it sees `scheduled` clear and starts the next one.
+    fn schedule(shared: &Arc<Shared>) {
+        if shared.scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || {
+            let _unwinding = Unscheduled(&shared);
+            loop {
+                match shared.connection.lock() {
+                    Ok(mut connection) => shared.drain(&mut connection),
+                    Err(_) => shared.fail_pending(crashed),
+                }
+                shared.scheduled.store(false, Ordering::SeqCst);
+                if !shared.has_pending() || shared.scheduled.swap(true, Ordering::SeqCst) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Becomes the leader on this thread if no one is, and writes until nothing is queued.
+    /// A row queued while another leader holds the connection is that leader's to write:
+    /// every leader looks at the queue again after letting the connection go, so a row
+    /// queued just before is not left behind.
     fn lead(&self) {
         loop {
             let mut connection = match self.connection.try_lock() {
@@ -174,9 +211,7 @@ impl Shared {
                     return;
                 }
             };
-            if self.has_pending() {
-                off_the_runtime(|| self.drain(&mut connection));
-            }
+            self.drain(&mut connection);
             drop(connection);
             if !self.has_pending() {
                 return;
@@ -222,14 +257,23 @@ impl Shared {
     }
 }
 
-/// Runs blocking database work from async code: on a multi-thread runtime the worker's
-/// other tasks move to another thread meanwhile; on a current-thread runtime (the CLI, one
-/// record at a time) there is nothing else to move.
-fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
-        _ => work(),
+/// A blocking-pool leader that panicked must not leave `scheduled` set, or no leader would
+/// ever start again: the rows queued are failed instead (the connection's lock is poisoned
+/// by then, so later ones fail too, rather than wait forever).
+struct Unscheduled<'a>(&'a Shared);
+
+impl Drop for Unscheduled<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.scheduled.store(false, Ordering::SeqCst);
+            self.0.fail_pending(crashed);
+        }
     }
+}
+
+fn multi_thread() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 /// Records `rows` and returns, for each, its row id or why it was refused. When the batch
