@@ -183,6 +183,20 @@ fn bench(c: &mut Criterion) {
             black_box(decoded)
         })
     });
+    // What issuance checks before signing: decoded and linted, the DER parsed once.
+    let options = mutual_lint::Options {
+        profile: None,
+        trust: mutual_lint::TrustMode::Private,
+        now,
+    };
+    group.bench_function("decode_check_lint", |b| {
+        b.iter(|| {
+            let (decoded, report) =
+                mutual_lint::decode_and_lint(black_box(&der), now, &options).expect("decode");
+            assert_eq!(decoded.purpose.kind, fx.profile.expected_purpose());
+            black_box((decoded, report))
+        })
+    });
 
     // The issued certificate's row again, under a fresh serial and fingerprint each time.
     let record = &issued.record;

@@ -523,7 +523,6 @@ pub async fn issue(
         // bytes.
         let (rehearsed, decoded) =
             build_checked(&params, &plan.profile, subject_key, &ca.rehearsal, now)?;
-        lint_gate(&decoded)?;
         let der = crate::rehearsal::sign_rehearsed(rehearsed.der(), ca.issuer.key()).map_err(
             |e| match e {
                 Signing::Key(source) => IssueError::Sign { source },
@@ -565,7 +564,7 @@ pub async fn issue(
 }
 
 /// Builds (and signs, with `issuer`'s key) and decodes the result, which must be what the
-/// profile promised.
+/// profile promised and pass the lints.
 fn build_checked(
     params: &CertificateParams,
     profile: &Profile,
@@ -607,22 +606,12 @@ pub fn preview(
     let mut params = plan.params.clone();
     params.serial_number = Some(random_serial()?);
     let (_, decoded) = build_checked(&params, &plan.profile, subject_key, &issuer, now)?;
-    lint_gate(&decoded)?;
     Ok(decoded)
 }
 
 /// The lints (mutual-lint, private trust: this is a private CA) must find no error; the
 /// refusal names each one.
-fn lint_gate(decoded: &mutual_x509::Certificate) -> Result<(), IssueError> {
-    let options = mutual_lint::Options {
-        profile: None,
-        trust: mutual_lint::TrustMode::Private,
-        now: decoded.validity.not_before,
-    };
-    let report =
-        mutual_lint::lint_certificate(decoded, &options).map_err(|e| IssueError::Construction {
-            detail: format!("the certificate could not be linted: {e}"),
-        })?;
+fn lint_gate(report: &mutual_lint::Report) -> Result<(), IssueError> {
     let errors: Vec<String> = report
         .findings()
         .filter(|r| r.status.severity() == Some(Severity::Error))
@@ -652,16 +641,29 @@ fn throwaway_key(ca: &mutual_x509::Certificate) -> KeyType {
     }
 }
 
-/// The certificate must decode as the profile's purpose, with no error-level finding:
-/// issuance is correct by construction, and this proves it on every certificate.
+/// The certificate must decode as the profile's purpose, with no error-level finding, and
+/// pass the lints: issuance is correct by construction, and this proves it on every
+/// certificate. The DER is parsed once for the decoding and the lints.
 fn check_construction(
     der: &[u8],
     profile: &Profile,
     now: OffsetDateTime,
 ) -> Result<mutual_x509::Certificate, IssueError> {
-    let decoded =
-        mutual_x509::Certificate::from_der(der, now).map_err(|e| IssueError::Construction {
-            detail: format!("the signed certificate does not decode: {e}"),
+    let options = mutual_lint::Options {
+        profile: None,
+        trust: mutual_lint::TrustMode::Private,
+        // Certificates are linted as issued at their notBefore; this is the time the
+        // decoding judges validity at.
+        now,
+    };
+    let (decoded, report) =
+        mutual_lint::decode_and_lint(der, now, &options).map_err(|e| match e {
+            mutual_lint::LintError::Decode(e) => IssueError::Construction {
+                detail: format!("the signed certificate does not decode: {e}"),
+            },
+            e => IssueError::Construction {
+                detail: format!("the certificate could not be linted: {e}"),
+            },
         })?;
     if decoded.purpose.kind != profile.expected_purpose() {
         return Err(IssueError::Construction {
@@ -683,6 +685,7 @@ fn check_construction(
             detail: format!("the signed certificate has findings {}", errors.join(", ")),
         });
     }
+    lint_gate(&report)?;
     Ok(decoded)
 }
 

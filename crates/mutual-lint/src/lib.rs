@@ -37,8 +37,8 @@ pub use lint::{Lint, Outcome};
 pub use meta::{Effective, Meta, Profile, Profiles, Scope, Source, Trust, severity_name};
 pub use registry::{Entry, Subjects, lookup, registry};
 pub use run::{
-    LintResult, Options, Report, Status, SubjectKind, TrustMode, lint_bytes, lint_certificate,
-    lint_objects, lint_request,
+    LintResult, Options, Report, Status, SubjectKind, TrustMode, decode_and_lint, lint_bytes,
+    lint_certificate, lint_objects, lint_request,
 };
 pub use subject::{
     AlgorithmId, Cert, Claims, Key, KeyKind, Params, RawExtension, RawTime, Request, RsaKey,

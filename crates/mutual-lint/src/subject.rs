@@ -428,6 +428,19 @@ pub(crate) struct Decoded {
     pub(crate) is_ca: bool,
 }
 
+impl Decoded {
+    /// The parts of `decoded` the lints read, copied.
+    pub(crate) fn of(decoded: &Certificate) -> Self {
+        Decoded {
+            subject: decoded.subject.clone(),
+            extensions: decoded.extensions.clone(),
+            validity: decoded.validity.clone(),
+            self_signed: decoded.self_signed,
+            is_ca: decoded.purpose.ca.is_some(),
+        }
+    }
+}
+
 impl Cert {
     /// Gathers the facts about a decoded certificate. `profile` forces the profile;
     /// `None` detects it.
@@ -436,17 +449,7 @@ impl Cert {
             what: "certificate",
             detail: e.to_string(),
         })?;
-        Self::from_parsed(
-            &parsed,
-            Decoded {
-                subject: decoded.subject.clone(),
-                extensions: decoded.extensions.clone(),
-                validity: decoded.validity.clone(),
-                self_signed: decoded.self_signed,
-                is_ca: decoded.purpose.ca.is_some(),
-            },
-            profile,
-        )
+        Self::from_parsed(&parsed, Decoded::of(decoded), profile)
     }
 
     /// The facts from the parsed certificate (its public key and extensions as

@@ -81,6 +81,13 @@ impl Certificate {
     /// Decodes one DER certificate, refusing trailing bytes. `now` is the time validity
     /// is judged at.
     pub fn from_der(der: &[u8], now: OffsetDateTime) -> Result<Self, DecodeError> {
+        Ok(Self::from_parsed(&Self::parse(der)?, now))
+    }
+
+    /// x509-parser's view of one DER certificate, refusing trailing bytes: for a caller
+    /// that reads more from the DER than [`Certificate`] keeps (the linter), so the
+    /// certificate is parsed once for both ([`Certificate::from_parsed`]).
+    pub fn parse(der: &[u8]) -> Result<X509Certificate<'_>, DecodeError> {
         let (rest, cert) = X509Certificate::from_der(der).map_err(|error| DecodeError::Der {
             what: "certificate",
             detail: error.to_string(),
@@ -91,10 +98,11 @@ impl Certificate {
                 count: rest.len(),
             });
         }
-        Ok(Self::from_parsed(&cert, now))
+        Ok(cert)
     }
 
-    pub(crate) fn from_parsed(cert: &X509Certificate<'_>, now: OffsetDateTime) -> Self {
+    /// Decodes a certificate [`Certificate::parse`] has read.
+    pub fn from_parsed(cert: &X509Certificate<'_>, now: OffsetDateTime) -> Self {
         let tbs = &cert.tbs_certificate;
         let der = cert.as_raw().to_vec();
         let extensions: Vec<Extension> =

@@ -90,3 +90,57 @@ fn a_pem_chain_is_linted_certificate_by_certificate() {
         same(report, &general).unwrap();
     }
 }
+
+/// `decode_and_lint`, issuance's gate, parses once: the certificate it returns is the one
+/// `Certificate::from_der` decodes and its report the one `lint_certificate` gives, on
+/// every fixture, and it refuses what `from_der` refuses.
+#[test]
+fn decode_and_lint_equals_decoding_then_linting() {
+    let mut compared = 0;
+    for fixture in cases::clean()
+        .into_iter()
+        .chain(cases::failing().into_iter().map(|(_, f)| f))
+    {
+        for trust in [TrustMode::Public, TrustMode::Private] {
+            let options = fixtures::options(fixture.profile, trust);
+            let decoded = mutual_x509::Certificate::from_der(&fixture.der, options.now);
+            let once = mutual_lint::decode_and_lint(&fixture.der, options.now, &options);
+            let Ok(decoded) = decoded else {
+                assert!(once.is_err(), "{}: decoded in one go only", fixture.name);
+                continue;
+            };
+            let general = mutual_lint::lint_certificate(&decoded, &options);
+            match (once, general) {
+                (Ok((certificate, report)), Ok(general)) => {
+                    assert_eq!(certificate, decoded, "{}", fixture.name);
+                    same(&report, &general).unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
+                    compared += 1;
+                }
+                (Err(once), Err(general)) => assert_eq!(once.code(), general.code()),
+                (once, general) => panic!(
+                    "{}: in one go {:?}, in two steps {:?}",
+                    fixture.name,
+                    once.map(|_| ()),
+                    general.map(|_| ())
+                ),
+            }
+        }
+    }
+    assert!(compared > 50, "only {compared} comparisons");
+
+    let der = fixtures::issue(&fixtures::server_params());
+    let options = fixtures::options(None, TrustMode::Private);
+    let mut trailing = der.clone();
+    trailing.push(0);
+    for (broken, code) in [
+        (&der[..der.len() - 1], "bad_der"),
+        (&trailing[..], "trailing_data"),
+        (&b"not a certificate"[..], "bad_der"),
+        (&[][..], "bad_der"),
+    ] {
+        let error = mutual_lint::decode_and_lint(broken, options.now, &options)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(error.code(), code, "{error}");
+    }
+}
