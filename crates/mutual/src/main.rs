@@ -13,6 +13,10 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::exit::{BadInput, ExitStatus};
 
+/// mimalloc rather than glibc's malloc: see the dependency's note in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
