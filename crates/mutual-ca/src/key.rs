@@ -130,6 +130,52 @@ impl KeyType {
         KeyPair::try_from(v1.as_bytes()).map_err(failed)
     }
 
+    /// Generates a key pair for a certificate's subject, as [`KeyType::generate`] does,
+    /// without loading it into a signer: see [`SubjectKey`].
+    ///
+    /// # Errors
+    /// [`KeyError::Generation`] when aws-lc-rs fails.
+    pub fn generate_subject(self) -> Result<SubjectKey, KeyError> {
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair,
+            Ed25519KeyPair, KeyPair as _,
+        };
+        let failed = |_| KeyError::Generation {
+            key_type: self,
+            source: rcgen::Error::RingUnspecified,
+        };
+        let (public, pkcs8) = match self {
+            Self::EcP256 | Self::EcP384 => {
+                let curve = if self == Self::EcP256 {
+                    &ECDSA_P256_SHA256_ASN1_SIGNING
+                } else {
+                    &ECDSA_P384_SHA384_ASN1_SIGNING
+                };
+                let pair = EcdsaKeyPair::generate(curve).map_err(failed)?;
+                let pkcs8 = pair.to_pkcs8v1().map_err(failed)?;
+                (pair.public_key().as_ref().to_vec(), pkcs8.as_ref().to_vec())
+            }
+            Self::Ed25519 => {
+                let pair = Ed25519KeyPair::generate().map_err(failed)?;
+                let pkcs8 = pair.to_pkcs8v1().map_err(failed)?;
+                (pair.public_key().as_ref().to_vec(), pkcs8.as_ref().to_vec())
+            }
+            // RSA generation dwarfs the reload: rcgen's own path.
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => {
+                let key = self.generate()?;
+                (
+                    rcgen::PublicKeyData::der_bytes(&key).to_vec(),
+                    key.serialized_der().to_vec(),
+                )
+            }
+        };
+        Ok(SubjectKey {
+            key_type: self,
+            public,
+            pkcs8: Zeroizing::new(pkcs8),
+        })
+    }
+
     /// The type of `key`, or `None` for a key `mutual` does not generate (P-521, RSA sizes
     /// other than 2048/3072/4096). Judged by the key, not the hash it signs with.
     pub fn of(key: &KeyPair) -> Option<KeyType> {
@@ -207,6 +253,52 @@ pub(crate) fn pkcs8_v1(der: &[u8]) -> Result<SecretDocument, pkcs8::Error> {
     ))?)
 }
 
+/// A key pair generated for a certificate's subject (`issue server|client`, the service's
+/// `/issue`): its public key, which goes into the certificate, and its PKCS#8 v1 DER, which
+/// goes to its owner. Not an rcgen [`KeyPair`], because the CA never signs with it, and
+/// loading a generated key into a signer derives its public key again from the private
+/// one: for P-256 a second scalar multiplication, as costly as generating the key.
+pub struct SubjectKey {
+    key_type: KeyType,
+    /// The subjectPublicKey bits: an uncompressed EC point, an Ed25519 key, or an RSA
+    /// public key (PKCS#1).
+    public: Vec<u8>,
+    pkcs8: Zeroizing<Vec<u8>>,
+}
+
+impl SubjectKey {
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
+    /// The private key as an unencrypted PKCS#8 v1 `PRIVATE KEY` PEM, as
+    /// [`unencrypted_pem`] writes one.
+    ///
+    /// # Errors
+    /// [`KeyError::Encryption`] if the DER does not encode (it was just generated, so never).
+    pub fn unencrypted_pem(&self) -> Result<Zeroizing<String>, KeyError> {
+        plain_pem(&self.pkcs8)
+    }
+}
+
+impl rcgen::PublicKeyData for SubjectKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.key_type.signature_algorithm()
+    }
+}
+
+impl fmt::Debug for SubjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubjectKey")
+            .field("key_type", &self.key_type)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `key` as an unencrypted PKCS#8 v1 `PRIVATE KEY` PEM, for keys that must be usable without
 /// a passphrase (leaf keys handed to their owner, `--unencrypted-intermediate`). Prefer this
 /// to [`KeyPair::serialize_pem`], which may write PKCS#8 v2 that OpenSSL 3.0 cannot read.
@@ -214,8 +306,12 @@ pub(crate) fn pkcs8_v1(der: &[u8]) -> Result<SecretDocument, pkcs8::Error> {
 /// # Errors
 /// [`KeyError::Encryption`] when `key` does not hold a PKCS#8 key.
 pub fn unencrypted_pem(key: &KeyPair) -> Result<Zeroizing<String>, KeyError> {
+    plain_pem(key.serialized_der())
+}
+
+fn plain_pem(pkcs8: &[u8]) -> Result<Zeroizing<String>, KeyError> {
     let failed = |source: pkcs8::Error| KeyError::Encryption { source };
-    pkcs8_v1(key.serialized_der())
+    pkcs8_v1(pkcs8)
         .map_err(failed)?
         .to_pem(PLAIN_LABEL, LineEnding::LF)
         .map_err(|error| failed(error.into()))
@@ -656,6 +752,51 @@ mod tests {
         fn assert_send_sync<T: std::error::Error + Send + Sync + 'static>() {}
         assert_send_sync::<KeyError>();
         assert_send_sync::<crate::passphrase::PassphraseError>();
+    }
+
+    /// A subject key is a whole key pair: its PEM loads back into a signer whose public
+    /// key and algorithm are the ones the certificate gets, and what it signs verifies
+    /// with that public key. RSA 2048 only of the RSA sizes (the same code path).
+    #[test]
+    fn subject_keys_are_whole_key_pairs() {
+        use rcgen::{PublicKeyData, SigningKey};
+        for key_type in [
+            KeyType::EcP256,
+            KeyType::EcP384,
+            KeyType::Ed25519,
+            KeyType::Rsa2048,
+        ] {
+            let subject = key_type.generate_subject().unwrap();
+            assert_eq!(subject.key_type(), key_type);
+            assert_eq!(subject.algorithm(), key_type.signature_algorithm());
+            let pem = subject.unencrypted_pem().unwrap();
+            assert!(
+                pem.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+                "{key_type}"
+            );
+            let loaded = KeyPair::from_pem(&pem).unwrap();
+            assert_eq!(loaded.der_bytes(), subject.der_bytes(), "{key_type}");
+            assert_eq!(KeyType::of(&loaded), Some(key_type));
+            // PKCS#8 v1: no public key field, as `unencrypted_pem` writes every key.
+            assert_eq!(
+                pkcs8_v1(loaded.serialized_der()).unwrap().as_bytes(),
+                loaded.serialized_der(),
+                "{key_type}"
+            );
+            let message = b"proof of possession";
+            let signature = loaded.sign(message).unwrap();
+            use aws_lc_rs::signature as verify;
+            let algorithm: &dyn verify::VerificationAlgorithm = match key_type {
+                KeyType::EcP256 => &verify::ECDSA_P256_SHA256_ASN1,
+                KeyType::EcP384 => &verify::ECDSA_P384_SHA384_ASN1,
+                KeyType::Ed25519 => &verify::ED25519,
+                _ => &verify::RSA_PKCS1_2048_8192_SHA256,
+            };
+            verify::UnparsedPublicKey::new(algorithm, subject.der_bytes())
+                .verify(message, &signature)
+                .unwrap_or_else(|_| panic!("{key_type}: signature does not verify"));
+            assert!(!format!("{subject:?}").contains(&pem[30..60]));
+        }
     }
 
     #[test]

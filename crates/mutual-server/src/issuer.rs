@@ -3,10 +3,9 @@
 //! signers, `admin.p12`, `POST /issue`) sharing one path.
 
 use mutual_ca::issuance::{Issued, IssuingCa, Refusal, Request, SubjectAltName, issue, plan};
-use mutual_ca::key::KeyType;
+use mutual_ca::key::{KeyType, SubjectKey};
 use mutual_ca::profile::{ProfileKind, Profiles};
 use mutual_ca::store::{AuditNote, Store};
-use rcgen::KeyPair;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -23,12 +22,12 @@ pub(crate) enum IssueFailure {
 /// What a new key and certificate come to.
 pub(crate) struct WithKey {
     pub(crate) issued: Issued,
-    pub(crate) key: KeyPair,
+    pub(crate) key: SubjectKey,
 }
 
 impl WithKey {
     pub(crate) fn key_pem(&self) -> Result<Zeroizing<String>, mutual_ca::key::KeyError> {
-        mutual_ca::key::unencrypted_pem(&self.key)
+        self.key.unencrypted_pem()
     }
 }
 
@@ -65,7 +64,10 @@ pub(crate) async fn issue_with_new_key(
     if let Some(note) = order.audit {
         plan = plan.audited(note);
     }
-    let key = order.key_type.generate().map_err(IssueFailure::Key)?;
+    let key = order
+        .key_type
+        .generate_subject()
+        .map_err(IssueFailure::Key)?;
     let issued = issue(plan, &key, order.ca, store, now)
         .await
         .map_err(IssueFailure::Failed)?;

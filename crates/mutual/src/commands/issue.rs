@@ -199,7 +199,7 @@ fn issue_one(
         }
     };
     let key = key_type
-        .generate()
+        .generate_subject()
         .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
     let runtime = crate::commands::runtime()?;
     let issued = runtime.block_on(async {
@@ -210,8 +210,9 @@ fn issue_one(
         anyhow::Ok(issued)
     })?;
 
-    let key_pem =
-        mutual_ca::key::unencrypted_pem(&key).map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
+    let key_pem = key
+        .unencrypted_pem()
+        .map_err(|e| anyhow::anyhow!(with_causes(&e)))?;
     let mut chain_pems = vec![ca.certificate_pem.clone()];
     let p12 = bundle
         .map(|bundle| {
