@@ -1596,3 +1596,18 @@ both_backends!(
     a_duplicate_inside_a_batch_fails_only_its_own_record,
     records_queued_before_close_are_committed,
 );
+
+/// The SQLite writer's other path: on a multi-thread runtime (`mutual serve`) a
+/// blocking-pool thread leads the group commit instead of the recording task's own thread.
+mod sqlite_multi_thread {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_records_share_commits_and_all_survive_a_reopen() {
+        super::concurrent_records_share_commits_and_all_survive_a_reopen(super::TempStore::sqlite())
+            .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_handles_record_concurrently() {
+        super::two_handles_record_concurrently(super::TempStore::sqlite()).await
+    }
+}
