@@ -138,13 +138,15 @@ impl Writer {
         }
         let close = || {
             // Waits out a leader that is writing.
-            let mut connection = match self.shared.connection.lock() {
-                Ok(connection) => connection,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            self.shared.drain(&mut connection);
-            if let Some(connection) = connection.take() {
-                let _ = connection.close();
+            match self.shared.connection.lock() {
+                Ok(mut connection) => {
+                    self.shared.drain(&mut connection);
+                    if let Some(connection) = connection.take() {
+                        let _ = connection.close();
+                    }
+                }
+                // As `lead`: a connection a leader panicked with takes no more rows.
+                Err(_) => self.shared.fail_pending(),
             }
         };
         if multi_thread() {
@@ -185,7 +187,7 @@ impl Shared {
             loop {
                 match shared.connection.lock() {
                     Ok(mut connection) => shared.drain(&mut connection),
-                    Err(_) => shared.fail_pending(crashed),
+                    Err(_) => shared.fail_pending(),
                 }
                 shared.scheduled.store(false, Ordering::SeqCst);
                 if !shared.has_pending() || shared.scheduled.swap(true, Ordering::SeqCst) {
@@ -207,7 +209,7 @@ impl Shared {
                 // A leader panicked while writing: nothing queued can be trusted to a
                 // connection in an unknown state.
                 Err(TryLockError::Poisoned(_)) => {
-                    self.fail_pending(crashed);
+                    self.fail_pending();
                     return;
                 }
             };
@@ -248,10 +250,11 @@ impl Shared {
         }
     }
 
-    fn fail_pending(&self, error: fn() -> StoreError) {
+    /// Answers everything queued with [`crashed`]: a leader panicked.
+    fn fail_pending(&self) {
         if let Ok(mut queue) = self.queue() {
             for (_, reply) in queue.pending.drain(..) {
-                let _ = reply.send(Err(error()));
+                let _ = reply.send(Err(crashed()));
             }
         }
     }
@@ -266,7 +269,7 @@ impl Drop for Unscheduled<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.scheduled.store(false, Ordering::SeqCst);
-            self.0.fail_pending(crashed);
+            self.0.fail_pending();
         }
     }
 }
