@@ -28,7 +28,7 @@ use x509_ocsp::{
     Version,
 };
 
-use crate::store::{Lookup, RevocationReason, Status, Store, StoreError};
+use crate::store::{Lookup, RevocationReason, Status, Store};
 
 const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
@@ -94,9 +94,38 @@ enum Epoch {
     Unreachable,
 }
 
-/// How long an OCSP answer waits for the store before it is given from the cache or as
-/// `tryLater`: relying parties time out in seconds, and a store that slow is down.
+/// How long an OCSP answer waits for the store when an answer signed before can stand in
+/// for it (until that answer's nextUpdate): a store this slow is treated as down.
 const STORE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long it waits when nothing can stand in, before it says `tryLater`: that helps no
+/// relying party, and a store that is merely slow (a saturated machine, a lock, a database
+/// failing over) answers within seconds. Relying parties wait longer than this: the
+/// gateway 5 s, Firefox 10 s when it fails hard.
+const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long one OCSP answer may still wait for the store: the waits of its queries add up
+/// to no more than [`STORE_PATIENCE`].
+#[derive(Debug, Clone, Copy)]
+struct Patience {
+    deadline: std::time::Instant,
+}
+
+impl Patience {
+    fn from_now() -> Patience {
+        Patience {
+            deadline: std::time::Instant::now() + STORE_PATIENCE,
+        }
+    }
+
+    /// How long the next query may take: [`STORE_WAIT`] at most when a signed answer can
+    /// stand in for the store's, the rest of the patience otherwise.
+    fn wait(&self, stand_in: bool) -> std::time::Duration {
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if stand_in { left.min(STORE_WAIT) } else { left }
+    }
+}
 
 /// The store's count of revocations when last looked, and when that was.
 #[derive(Debug, Clone, Copy)]
@@ -202,6 +231,7 @@ impl Responder {
 
     async fn answer(&self, request: &OcspRequest, store: &Store, now: OffsetDateTime) -> Vec<u8> {
         let now = now.replace_nanosecond(0).unwrap_or(now);
+        let patience = Patience::from_now();
         let questions = &request.tbs_request.request_list;
         if questions.is_empty() || questions.len() > MAX_QUESTIONS {
             return status_only(OcspResponseStatus::MalformedRequest);
@@ -221,7 +251,9 @@ impl Responder {
         {
             let serial = hex_upper(question.req_cert.serial_number.as_bytes());
             let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
-            match self.epoch(store).await {
+            // Whether a signed answer can stand in is only asked when the store is.
+            let wait = || patience.wait(self.cached_until_next_update(&key, now).is_some());
+            match self.epoch(store, wait).await {
                 Epoch::Unchanged => {
                     if let Some(cached) = self.cached_any(&key, now) {
                         return cached;
@@ -248,35 +280,29 @@ impl Responder {
                 issuer_key_id: self.ca_key_id.clone(),
                 serial: serial.clone(),
             };
-            let found = tokio::time::timeout(STORE_WAIT, store.find(&lookup))
-                .await
-                .unwrap_or(Err(StoreError::Database {
-                    operation: "looking a certificate up for OCSP",
-                    source: sqlx::Error::PoolTimedOut,
-                }));
+            // Keyed by the CertID's hash algorithm too: the answer echoes the CertID as asked.
+            let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
+            // A response signed before is still true until its nextUpdate (RFC 6960 §2.4
+            // lets relying parties rely on it that long), so the cache keeps answering
+            // through an outage; past it, or for what was never asked, `tryLater`.
+            let stand_in = match (questions.as_slice(), &nonce) {
+                ([_], None) => self.cached_until_next_update(&key, now),
+                _ => None,
+            };
+            let found =
+                tokio::time::timeout(patience.wait(stand_in.is_some()), store.find(&lookup)).await;
             let known = match found {
-                Ok(Some(record)) => {
+                Ok(Ok(Some(record))) => {
                     match (record.status, record.revoked_at, record.revocation_reason) {
                         (Status::Revoked, Some(at), Some(reason)) => Known::Revoked { at, reason },
                         _ => Known::Good,
                     }
                 }
-                Ok(None) => Known::Unknown,
-                // The store cannot be reached: a response signed before is still true
-                // until its nextUpdate (RFC 6960 §2.4 lets relying parties rely on it that
-                // long), so the cache keeps answering through an outage; past it, or for
-                // what was never asked, `tryLater`.
-                Err(_) => {
-                    let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
-                    return match (questions.as_slice(), &nonce) {
-                        ([_], None) => self.cached_until_next_update(&key, now),
-                        _ => None,
-                    }
-                    .unwrap_or_else(|| status_only(OcspResponseStatus::TryLater));
+                Ok(Ok(None)) => Known::Unknown,
+                Ok(Err(_)) | Err(_) => {
+                    return stand_in.unwrap_or_else(|| status_only(OcspResponseStatus::TryLater));
                 }
             };
-            // Keyed by the CertID's hash algorithm too: the answer echoes the CertID as asked.
-            let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
             answers.push((question.req_cert.clone(), key, known));
         }
 
@@ -340,8 +366,8 @@ impl Responder {
 
     /// Whether the store's count of revocations is what it was when the cache was last
     /// confirmed (looking at most every [`EPOCH_CHECK`]); when it changed, the cache is
-    /// dropped. A store that does not answer within [`STORE_WAIT`] is `Unreachable`.
-    async fn epoch(&self, store: &Store) -> Epoch {
+    /// dropped. A store that does not answer within `wait()` is `Unreachable`.
+    async fn epoch(&self, store: &Store, wait: impl FnOnce() -> std::time::Duration) -> Epoch {
         let due = match self.epoch.lock() {
             Ok(epoch) => match epoch.checked {
                 Some(at) if at.elapsed() < self.refresh => {
@@ -358,7 +384,7 @@ impl Responder {
         if !due {
             return Epoch::Changed;
         }
-        let Ok(Ok(count)) = tokio::time::timeout(STORE_WAIT, store.revocations_ever()).await else {
+        let Ok(Ok(count)) = tokio::time::timeout(wait(), store.revocations_ever()).await else {
             return Epoch::Unreachable;
         };
         let Ok(mut epoch) = self.epoch.lock() else {

@@ -36,7 +36,7 @@ pub use nginx::Nginx;
 pub use ocsp::{OcspResponder, OcspResponderBuilder};
 pub use pem::pem_to_der;
 pub use port::free_port;
-pub use postgres::{PostgresServer, TestDatabase};
+pub use postgres::{PostgresServer, TableLock, TestDatabase};
 pub use s_server::{SServer, SServerBuilder};
 pub use serve::MutualServe;
 pub use tools::{openssl, openssl_output, require_tool};

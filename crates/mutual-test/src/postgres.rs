@@ -1,6 +1,7 @@
 //! A database of its own per test on the throwaway PostgreSQL server `scripts/with-postgres`
 //! (and so `scripts/test`) starts: created with `psql`, dropped when the test ends.
 
+use std::io::Write;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -55,6 +56,62 @@ impl TestDatabase {
     /// program under test would not make: a newer schema, a refusing trigger...).
     pub fn execute(&self, sql: &str) -> String {
         psql(&self.url, sql)
+    }
+}
+
+impl TestDatabase {
+    /// Takes `table`'s ACCESS EXCLUSIVE lock in a session of its own and holds it until the
+    /// returned guard is dropped: every query on the table waits meanwhile, as behind a slow
+    /// migration or a database failing over. Returns once the lock is granted.
+    pub fn lock_table(&self, table: &str) -> TableLock {
+        let mut session = Command::new(require_tool("psql"))
+            .args([self.url.as_str(), "-v", "ON_ERROR_STOP=1", "-q"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run psql: {e}"));
+        let mut input = session.stdin.take().expect("psql's stdin is piped");
+        writeln!(input, "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;")
+            .unwrap_or_else(|e| panic!("cannot talk to psql: {e}"));
+        input
+            .flush()
+            .unwrap_or_else(|e| panic!("cannot talk to psql: {e}"));
+        let granted = format!(
+            "SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass \
+             AND mode = 'AccessExclusiveLock' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while psql(&self.url, &granted).trim() != "1" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the lock on {table} was not granted within 30 s"
+            );
+            if let Ok(Some(status)) = session.try_wait() {
+                panic!("psql holding the lock on {table} exited with {status}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        TableLock {
+            session,
+            input: Some(input),
+        }
+    }
+}
+
+/// A table lock held by [`TestDatabase::lock_table`]: committed, so released, on drop.
+#[derive(Debug)]
+pub struct TableLock {
+    session: std::process::Child,
+    input: Option<std::process::ChildStdin>,
+}
+
+impl Drop for TableLock {
+    fn drop(&mut self) {
+        if let Some(mut input) = self.input.take() {
+            let _ = writeln!(input, "COMMIT;");
+        }
+        let _ = self.session.wait();
     }
 }
 

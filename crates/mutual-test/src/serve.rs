@@ -157,6 +157,13 @@ impl MutualServe {
     /// `openssl ocsp` asking the service about `cert` (issued by `issuer`), verifying the
     /// answer against the root.
     pub fn openssl_ocsp(&self, issuer: &Path, cert: &Path, extra: &[&str]) -> Output {
+        self.openssl_ocsp_command(issuer, cert, extra)
+            .output()
+            .expect("running openssl ocsp")
+    }
+
+    /// The command [`MutualServe::openssl_ocsp`] runs, to start it and wait for it later.
+    pub fn openssl_ocsp_command(&self, issuer: &Path, cert: &Path, extra: &[&str]) -> Command {
         let url = self.http("/ocsp");
         let mut args = vec![
             "ocsp".to_owned(),
@@ -170,10 +177,9 @@ impl MutualServe {
             self.root_pem().display().to_string(),
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
-        Command::new("openssl")
-            .args(&args)
-            .output()
-            .expect("running openssl ocsp")
+        let mut command = Command::new("openssl");
+        command.args(&args);
+        command
     }
 
     /// SIGTERM, then wait for the exit (up to `within`).

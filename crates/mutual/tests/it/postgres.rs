@@ -695,3 +695,55 @@ fn a_database_outage_fails_closed_and_heals_without_a_restart() {
     }
     assert!(ocsp(&never_asked).contains(": good"));
 }
+
+/// A slow database is not a down one: with the certificates table locked (as behind a long
+/// migration or during a failover), OCSP answers what it answered before from its cache at
+/// once, and a question it never answered waits for the database rather than getting
+/// `tryLater`, as long as the wait stays within seconds.
+#[test]
+fn ocsp_waits_out_a_slow_database_for_what_it_never_answered() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let service = node(&dir.path().join("home"), &database);
+    let client_ca = service.ca_pem("client-ca");
+    let mut leaves = Vec::new();
+    for name in ["asked", "never"] {
+        let (status, body) =
+            service.post_admin("/api/v1/sign", &client_sign_request(dir.path(), name));
+        assert_eq!(status, 201, "{body:#}");
+        let path = dir.path().join(format!("{name}.pem"));
+        std::fs::write(&path, body["chain"].as_str().unwrap()).unwrap();
+        leaves.push(path);
+    }
+    let text = |output: std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let asked = text(service.openssl_ocsp(&client_ca, &leaves[0], &["-no_nonce"]));
+    assert!(asked.contains(": good"), "{asked}");
+
+    let lock = database.lock_table("certificates");
+    let asked = text(service.openssl_ocsp(&client_ca, &leaves[0], &["-no_nonce"]));
+    assert!(
+        asked.contains(": good"),
+        "the cached answer was not served: {asked}"
+    );
+    let pending = service
+        .openssl_ocsp_command(&client_ca, &leaves[1], &["-no_nonce"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Longer than the half second a cached answer waits: a responder that gave up as soon
+    // has said `tryLater` by now.
+    std::thread::sleep(Duration::from_secs(1));
+    drop(lock);
+    let never = text(pending.wait_with_output().unwrap());
+    assert!(
+        never.contains(": good"),
+        "the question was not answered once the database was: {never}"
+    );
+}
