@@ -31,8 +31,8 @@ const RECORD: &str = "WITH c AS ( \
        SELECT c.id, v.position, v.kind, v.value \
        FROM c, unnest($13::bigint[], $14::text[], $15::text[]) AS v(position, kind, value) \
      ), a AS ( \
-       INSERT INTO audit (at, actor, action, serial, subject, detail) \
-       SELECT $12, $16, $17, $1, $4, $18 FROM c WHERE $16::text IS NOT NULL \
+       INSERT INTO audit (at, actor, action, serial, subject, detail, certificate_id) \
+       SELECT $12, $16, $17, $1, $4, $18, c.id FROM c WHERE $16::text IS NOT NULL \
      ) \
      SELECT id FROM c";
 

@@ -498,8 +498,9 @@ macro_rules! shared_queries {
 
         pub(in crate::store) async fn audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
             sqlx::query(
-                "INSERT INTO audit (at, actor, action, serial, subject, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO audit (at, actor, action, serial, subject, detail, certificate_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, \
+                   (SELECT MIN(id) FROM certificates WHERE serial = $7))",
             )
             .bind(entry.at.unix_timestamp())
             .bind(&entry.actor)
@@ -507,6 +508,7 @@ macro_rules! shared_queries {
             .bind(entry.serial.as_deref())
             .bind(entry.subject.as_deref())
             .bind(&entry.detail)
+            .bind(entry.serial.as_deref())
             .execute(&self.pool)
             .await
             .map_err(database("writing the audit trail"))?;
@@ -530,7 +532,11 @@ macro_rules! shared_queries {
                 "SELECT id, at, actor, action, serial, subject, detail FROM audit WHERE 1 = 1",
             );
             if let Some(serial) = serial {
-                sql.push(" AND serial = ").push_bind(serial.to_owned());
+                // By the certificates' ids (migration 0008): the index over them is the
+                // one issuance appends to.
+                sql.push(" AND certificate_id IN (SELECT id FROM certificates WHERE serial = ")
+                    .push_bind(serial.to_owned())
+                    .push(")");
             }
             if let Some(action) = query.action {
                 sql.push(" AND action = ").push_bind(action.as_str());
@@ -924,6 +930,16 @@ macro_rules! shared_queries {
                         .await
                         .map_err(database("restoring the audit trail"))?;
                 }
+                // A backup names the certificate of an entry by serial, as migration 0008
+                // found it for the entries before it.
+                sqlx::query(
+                    "UPDATE audit SET certificate_id = \
+                       (SELECT MIN(c.id) FROM certificates c WHERE c.serial = audit.serial) \
+                     WHERE serial IS NOT NULL",
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(database("restoring the audit trail"))?;
                 for chunk in snapshot.tokens.chunks(ROWS) {
                     let mut insert = QueryBuilder::<$db>::new(concat!(
                         "INSERT INTO enrollment_tokens (",

@@ -1097,6 +1097,103 @@ async fn audit_of_serial_lists_one_certificates_entries_newest_first(temp: TempS
     );
 }
 
+/// Audit entries written before migration 0008, found by their serial then, are found by
+/// their certificate's id after it: the migration links each entry to the certificate with
+/// its serial, the same serial under two issuers to the first, and a token's to none.
+async fn audit_entries_from_before_migration_0008_stay_on_their_certificates(temp: TempStore) {
+    // The schema as the build before 0008 left it: migrations 0001-0007, run by sqlx.
+    let dir = tempfile::tempdir().unwrap();
+    let backend = if temp.is_sqlite() {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0008" {
+            std::fs::copy(&path, dir.path().join(name)).unwrap();
+        }
+    }
+    let before = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    assert_eq!(before.iter().count(), 7);
+    let fingerprint = |byte: &str| vec![byte; 32].join(":");
+    let rows = [
+        format!(
+            "INSERT INTO certificates (serial, issuer_key_id, issuer, subject, sans, \
+             not_before, not_after, profile, fingerprint_sha256, pem, created_at) VALUES \
+             ('D1', '{ISSUER_A}', 'CN=CA', 'CN=d1', '[]', {NOW}, {}, 'server', '{}', 'pem', {NOW}), \
+             ('D2', '{ISSUER_A}', 'CN=CA', 'CN=d2', '[]', {NOW}, {}, 'server', '{}', 'pem', {NOW}), \
+             ('D1', '{ISSUER_B}', 'CN=CB', 'CN=d1b', '[]', {NOW}, {}, 'server', '{}', 'pem', {NOW})",
+            NOW + DAY,
+            fingerprint("D1"),
+            NOW + DAY,
+            fingerprint("D2"),
+            NOW + DAY,
+            fingerprint("DB"),
+        ),
+        format!(
+            "INSERT INTO audit (at, actor, action, serial, subject, detail) VALUES \
+             ({NOW}, 'local:ca', 'sign', 'D1', 'CN=d1', ''), \
+             ({NOW}, 'local:ca', 'sign', 'D2', 'CN=d2', ''), \
+             ({NOW}, 'local:ca', 'token', NULL, 'CN=d3', 'token t1'), \
+             ({}, 'local:ca', 'revoke', 'D1', 'CN=d1', 'reason keyCompromise')",
+            NOW + 60
+        ),
+    ];
+    if temp.is_sqlite() {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&temp.path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        before.run(&pool).await.unwrap();
+        for sql in &rows {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    } else {
+        let url = temp.postgres.as_ref().unwrap().url();
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        before.run(&pool).await.unwrap();
+        for sql in &rows {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+
+    let store = temp.open().await.unwrap();
+    let actions = |entries: Vec<AuditEntry>| -> Vec<AuditAction> {
+        entries.iter().map(|e| e.action).collect()
+    };
+    let d1 = store
+        .audit_of_serial("D1", &AuditQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(actions(d1), [AuditAction::Revoke, AuditAction::Sign]);
+    let d2 = store
+        .audit_of_serial("D2", &AuditQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(actions(d2), [AuditAction::Sign]);
+    assert_eq!(
+        store.audit_log(&AuditQuery::default()).await.unwrap().len(),
+        4
+    );
+    // Entries written after the migration are linked as they are recorded.
+    let mut signed = certificate("D4", ISSUER_A, "server", NOW + DAY);
+    signed.audit = Some(note(AuditAction::Sign));
+    store.record(&signed).await.unwrap();
+    let d4 = store
+        .audit_of_serial("D4", &AuditQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(actions(d4), [AuditAction::Sign]);
+    store.close().await;
+}
+
 /// An issuance's audit entry is written in its certificate's transaction: recorded with
 /// the certificate's serial, subject and recording time, exactly once, and never without
 /// the certificate nor the certificate without it.
@@ -1275,6 +1372,16 @@ async fn a_snapshot_moves_between_backends(from: TempStore, to: TempStore) {
     let target = to.open().await.unwrap();
     target.import(&snapshot).await.unwrap();
     assert_eq!(target.export().await.unwrap(), snapshot);
+    // Each certificate's page lists the same entries from the copy.
+    for serial in snapshot.audit.iter().filter_map(|e| e.serial.as_deref()) {
+        let query = AuditQuery::default();
+        let (before, after) = (
+            source.audit_of_serial(serial, &query).await.unwrap(),
+            target.audit_of_serial(serial, &query).await.unwrap(),
+        );
+        assert!(!after.is_empty(), "{serial}: nothing after the restore");
+        assert_eq!(after, before, "{serial}");
+    }
     let revoked = target
         .find(&Lookup::Serial("BA07".into()))
         .await
@@ -1582,6 +1689,7 @@ both_backends!(
     expiry_counts_group_by_week_and_profile_less_revoked,
     a_certificate_and_its_audit_entry_commit_together_or_not_at_all,
     audit_of_serial_lists_one_certificates_entries_newest_first,
+    audit_entries_from_before_migration_0008_stay_on_their_certificates,
     crl_numbers_never_repeat_under_concurrency,
     record_then_find_by_any_spelling,
     serial_is_unique_per_issuer_only,

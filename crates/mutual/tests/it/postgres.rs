@@ -170,12 +170,12 @@ fn db_status_and_migrate_on_postgres() {
     let text = String::from_utf8_lossy(&migrate.stdout);
     assert!(migrate.status.success(), "{text}");
     assert!(
-        text.contains("0007 audit serial") && text.contains("up to date"),
+        text.contains("0008 audit certificate") && text.contains("up to date"),
         "{text}"
     );
     assert_eq!(
         database.execute("SELECT COUNT(*) FROM _sqlx_migrations WHERE success"),
-        "7\n"
+        "8\n"
     );
 
     let status = mutual()
@@ -186,7 +186,7 @@ fn db_status_and_migrate_on_postgres() {
     assert!(status.status.success());
     let json: Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(json["backend"], "postgres");
-    assert_eq!(json["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(json["applied"].as_array().unwrap().len(), 8);
     assert_eq!(json["pending"].as_array().unwrap().len(), 0);
 
     // A schema from a newer build: said, exit 1; and opening the store is refused.

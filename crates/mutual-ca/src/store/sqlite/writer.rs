@@ -46,8 +46,8 @@ const INSERT_CERTIFICATE: &str = "INSERT INTO certificates (serial, issuer_key_i
      created_at, subject_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const INSERT_SAN: &str =
     "INSERT INTO certificate_sans (certificate_id, position, kind, value) VALUES (?1, ?2, ?3, ?4)";
-const INSERT_AUDIT: &str = "INSERT INTO audit (at, actor, action, serial, subject, detail) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const INSERT_AUDIT: &str = "INSERT INTO audit (at, actor, action, serial, subject, detail, \
+     certificate_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// The handle `SqliteStore` keeps; clones share one connection and one queue.
 #[derive(Debug, Clone)]
@@ -398,7 +398,7 @@ fn insert_certificate(connection: &Connection, row: &Row) -> rusqlite::Result<i6
 }
 
 /// The row's SANs, in the index table, and its audit entry when it carries one (with the
-/// certificate's serial, normalised, subject and recording time).
+/// certificate's id, serial, normalised, subject and recording time).
 fn insert_rest(connection: &Connection, id: i64, row: &Row) -> rusqlite::Result<()> {
     if !row.indexed_sans.is_empty() {
         let mut insert = connection.prepare_cached(INSERT_SAN)?;
@@ -414,6 +414,7 @@ fn insert_rest(connection: &Connection, id: i64, row: &Row) -> rusqlite::Result<
             row.serial,
             row.new.subject,
             note.detail,
+            id,
         ])?;
     }
     Ok(())
