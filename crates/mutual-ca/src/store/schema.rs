@@ -172,6 +172,6 @@ mod tests {
             list(&super::super::sqlite::MIGRATOR),
             list(&super::super::postgres::MIGRATOR)
         );
-        assert_eq!(super::known_version(), 7);
+        assert_eq!(super::known_version(), 8);
     }
 }
