@@ -252,7 +252,7 @@ impl Responder {
             let serial = hex_upper(question.req_cert.serial_number.as_bytes());
             let key = format!("{}/{serial}", question.req_cert.hash_algorithm.oid);
             // Whether a signed answer can stand in is only asked when the store is.
-            let wait = || patience.wait(self.cached_until_next_update(&key, now).is_some());
+            let wait = || patience.wait(self.can_stand_in(&key, now));
             match self.epoch(store, wait).await {
                 Epoch::Unchanged => {
                     if let Some(cached) = self.cached_any(&key, now) {
@@ -285,12 +285,9 @@ impl Responder {
             // A response signed before is still true until its nextUpdate (RFC 6960 §2.4
             // lets relying parties rely on it that long), so the cache keeps answering
             // through an outage; past it, or for what was never asked, `tryLater`.
-            let stand_in = match (questions.as_slice(), &nonce) {
-                ([_], None) => self.cached_until_next_update(&key, now),
-                _ => None,
-            };
-            let found =
-                tokio::time::timeout(patience.wait(stand_in.is_some()), store.find(&lookup)).await;
+            let single = matches!((questions.as_slice(), &nonce), ([_], None));
+            let stand_in = single && self.can_stand_in(&key, now);
+            let found = tokio::time::timeout(patience.wait(stand_in), store.find(&lookup)).await;
             let known = match found {
                 Ok(Ok(Some(record))) => {
                     match (record.status, record.revoked_at, record.revocation_reason) {
@@ -300,7 +297,10 @@ impl Responder {
                 }
                 Ok(Ok(None)) => Known::Unknown,
                 Ok(Err(_)) | Err(_) => {
-                    return stand_in.unwrap_or_else(|| status_only(OcspResponseStatus::TryLater));
+                    return stand_in
+                        .then(|| self.cached_until_next_update(&key, now))
+                        .flatten()
+                        .unwrap_or_else(|| status_only(OcspResponseStatus::TryLater));
                 }
             };
             answers.push((question.req_cert.clone(), key, known));
@@ -413,6 +413,16 @@ impl Responder {
         let cached = cache.get(key)?;
         (cached.known != Known::Unknown && now + REFRESH_MARGIN < cached.next_update)
             .then(|| cached.response.clone())
+    }
+
+    /// Whether [`Responder::cached_until_next_update`] has an answer for `key`, without
+    /// copying it: asked before each store query, to know how long to wait.
+    fn can_stand_in(&self, key: &str, now: OffsetDateTime) -> bool {
+        self.cache.lock().is_ok_and(|cache| {
+            cache
+                .get(key)
+                .is_some_and(|cached| now < cached.next_update)
+        })
     }
 
     /// A cached answer for `key` whose nextUpdate has not passed, whatever it says.
