@@ -86,10 +86,11 @@ fn init_on_a_full_disk_leaves_no_ca_behind_and_can_be_retried() {
     let enough: u32 = ns.read("enough").trim().parse().unwrap();
     // Coarse steps up to there, then every page of the 64 KiB either side, where the staged
     // keys and certificates are written: the disk fills at every step — opening the store,
-    // committing the records, each staged file — and past it. The need is not exact: it
-    // follows how SQLite's connections happen to interleave, and on a loaded machine it
-    // ranged over 280–300 KiB from one run to the next (CI once found no success up to
-    // the probe's answer + 8), so the sweep reaches well past it and ends with twice it.
+    // committing the records, each staged file — and past it. The need is not exact: its
+    // peak is the store's closing checkpoint, which copies the WAL into the database while
+    // both exist, and on a loaded machine it ranged over 280–300 KiB from one run to the
+    // next (CI once found no success up to the probe's answer + 8), so the sweep reaches
+    // well past it and ends with twice it.
     let mut sizes: Vec<u32> = (1..)
         .map(|i| i * 24)
         .take_while(|s| *s + 64 < enough)
