@@ -180,7 +180,7 @@ async fn connection(
     let tracker = activity.clone();
     let service = hyper::service::service_fn(move |request| {
         let in_flight = tracker.begin();
-        let response = crate::proxy::handle(conn.clone(), request);
+        let response = crate::proxy::handle(conn.clone(), request.map(mutual_net::Drained::new));
         async move {
             let response = response.await;
             drop(in_flight);
@@ -198,6 +198,9 @@ async fn connection(
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(idle_timeout));
+    // Lingering: a 413 answered from Content-Length, the body unread, must reach a client
+    // still sending it (see mutual-net).
+    let stream = mutual_net::Lingering::new(stream);
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
     let mut closing = false;

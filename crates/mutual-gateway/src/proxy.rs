@@ -17,6 +17,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
+/// A client's request body, read to its end even when the gateway answers first (a 413
+/// from Content-Length, a refusal): over HTTP/2 the client then reads the answer instead of
+/// a reset stream (see mutual-net).
+pub(crate) type ClientBody = mutual_net::Drained<Incoming>;
+
 use crate::access_log::{ConnectionLog, RequestLine, Timestamp, Verdict};
 use crate::judge::Admitted;
 use crate::load::Generation;
@@ -70,7 +75,7 @@ impl Connection {
 
 pub(crate) async fn handle(
     conn: Arc<Connection>,
-    mut request: Request<Incoming>,
+    mut request: Request<ClientBody>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let spoofed = crate::identity::strip_spoofed(request.headers_mut());
@@ -196,7 +201,7 @@ async fn forward(
     conn: &Connection,
     route: &Route,
     admitted: Option<&Admitted>,
-    mut request: Request<Incoming>,
+    mut request: Request<ClientBody>,
     limits: &crate::config::Limits,
 ) -> Result<(Response<Body>, f64), Response<Body>> {
     if let Some(length) = request
@@ -364,7 +369,7 @@ pub(crate) fn plain_error(status: StatusCode, code: &str, message: &str) -> Resp
     response
 }
 
-fn request_host(request: &Request<Incoming>) -> Option<String> {
+fn request_host(request: &Request<ClientBody>) -> Option<String> {
     let raw = request.uri().host().map(str::to_owned).or_else(|| {
         request
             .headers()

@@ -146,7 +146,12 @@ async fn serve_https(
                 });
             let connection = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .http1_only()
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .serve_connection(
+                    // A 413 answered from Content-Length, the body unread, must reach a
+                    // client still sending it (see mutual-net).
+                    TokioIo::new(mutual_net::Lingering::new(stream)),
+                    TowerToHyperService::new(service),
+                )
                 .into_owned();
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%remote, error = %e, "connection ended with an error");

@@ -508,6 +508,16 @@ fn bodies_over_the_limit_get_413_and_smaller_ones_reach_the_upstream_whole() {
         answer["message"].as_str().unwrap().contains("1024 bytes"),
         "{answer}"
     );
+    // Far over the limit and sent without waiting for `100 Continue`: curl is still
+    // sending when the 413 is answered, and must read it rather than a reset.
+    let far_over = pki.path("far-over.txt");
+    std::fs::write(&far_over, "z".repeat(8 << 20)).unwrap();
+    for _ in 0..5 {
+        let data = format!("@{}", s(&far_over));
+        let args = ["--data-binary", &data, "-H", "expect:"];
+        let (status, body) = curl(&gateway, &pki.root(), identity, &args, "/upload").unwrap();
+        assert_eq!(status, 413, "{body}\n{}", gateway.output());
+    }
     // Chunked, the size is learnt while the body streams upstream: the same answer.
     let (status, body) = post(&large, true);
     assert_eq!(status, 413, "{body}\n{}", gateway.output());
@@ -532,7 +542,7 @@ fn bodies_over_the_limit_get_413_and_smaller_ones_reach_the_upstream_whole() {
         .iter()
         .map(|e| e["status"].clone())
         .collect();
-    assert_eq!(statuses, [413, 413, 200, 200]);
+    assert_eq!(statuses, [413, 413, 413, 413, 413, 413, 413, 200, 200]);
 }
 
 #[test]

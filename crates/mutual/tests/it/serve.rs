@@ -556,6 +556,30 @@ fn bad_requests_get_json_errors_and_issue_nothing() {
         (413, Some("body_too_large")),
         "{body:#}"
     );
+    // Far over the limit and sent without waiting for `100 Continue`: the 413 is answered
+    // from Content-Length while curl is still sending, and must reach it all the same
+    // rather than a reset ("Send failure: Broken pipe"); the service lingers.
+    let far_over = dir.path().join("far-over.json");
+    std::fs::write(
+        &far_over,
+        format!(
+            "{{\"csr\":\"{}\",\"profile\":\"client\"}}",
+            "A".repeat(8 << 20)
+        ),
+    )
+    .unwrap();
+    for _ in 0..5 {
+        let (status, body) = service.curl_admin(&[
+            "-H",
+            "content-type: application/json",
+            "-H",
+            "expect:",
+            "--data-binary",
+            &format!("@{}", s(&far_over)),
+            &service.https("/api/v1/sign"),
+        ]);
+        assert_eq!(status, 413, "{body}");
+    }
     let (status, body) = post(
         "/api/v1/issue",
         "{\"profile\":\"nonsense\",\"name\":\"x\"}",
